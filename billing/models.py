@@ -1,3 +1,143 @@
-from django.db import models
+from decimal import Decimal
 
-# Create your models here.
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.documents import format_document, normalize_document, validate_cpf_or_cnpj
+from portal.models import MerchantOwnedModel
+
+# The barcode carries the amount in 10 digits (centavos): R$ 99.999.999,99 at most.
+AMOUNT_MIN = Decimal("0.01")
+AMOUNT_MAX = Decimal("99999999.99")
+AMOUNT_OUT_OF_RANGE = _("O valor deve estar entre R$ 0,01 e R$ 99.999.999,99.")
+
+
+def amount_field(verbose_name):
+    return models.DecimalField(
+        verbose_name,
+        max_digits=10,
+        decimal_places=2,
+        validators=[
+            MinValueValidator(AMOUNT_MIN, message=AMOUNT_OUT_OF_RANGE),
+            MaxValueValidator(AMOUNT_MAX, message=AMOUNT_OUT_OF_RANGE),
+        ],
+    )
+
+
+def amount_in_range(field: str) -> Q:
+    return Q(**{f"{field}__gte": AMOUNT_MIN, f"{field}__lte": AMOUNT_MAX})
+
+
+class Customer(MerchantOwnedModel):
+    """The pagador: who receives and pays the merchant's boletos."""
+
+    name = models.CharField(_("nome"), max_length=150)
+    document = models.CharField(
+        _("CPF ou CNPJ"), max_length=14, validators=[validate_cpf_or_cnpj]
+    )
+    email = models.EmailField(_("e-mail"), max_length=254)
+    phone = models.CharField(_("telefone"), max_length=20, blank=True)
+    address_street = models.CharField(_("endereço"), max_length=200)
+    address_district = models.CharField(_("bairro"), max_length=100, blank=True)
+    address_city = models.CharField(_("cidade"), max_length=100)
+    address_state = models.CharField(_("UF"), max_length=2)
+    address_zip = models.CharField(_("CEP"), max_length=8)
+
+    class Meta:
+        verbose_name = _("cliente")
+        verbose_name_plural = _("clientes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "document"], name="customer_document_per_merchant"
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "name"], name="customer_merchant_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.formatted_document})"
+
+    def save(self, *args, **kwargs):
+        self.document = normalize_document(self.document)
+        super().save(*args, **kwargs)
+
+    @property
+    def formatted_document(self) -> str:
+        return format_document(self.document)
+
+    def snapshot(self) -> dict:
+        """The pagador as printed on a boleto issued now (boletos never change afterwards)."""
+        return {
+            "name": self.name,
+            "document": self.document,
+            "email": self.email,
+            "address_street": self.address_street,
+            "address_district": self.address_district,
+            "address_city": self.address_city,
+            "address_state": self.address_state,
+            "address_zip": self.address_zip,
+        }
+
+
+class Boleto(MerchantOwnedModel):
+    """One installment of a schedule: an issued (or skipped) charge, immutable once issued."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Emitido")
+        SKIPPED = "skipped", _("Não emitido (vencimento já passou)")
+
+    class DeliveryStatus(models.TextChoices):
+        NOT_APPLICABLE = "n/a", _("Não se aplica")
+        PENDING = "pending", _("Aguardando envio")
+        QUEUED = "queued", _("Na fila de envio")
+        SENT = "sent", _("Enviado")
+        DELIVERED = "delivered", _("Entregue")
+        UNDELIVERED = "undelivered", _("Não entregue")
+
+    schedule = models.ForeignKey(
+        "schedules.Schedule",
+        on_delete=models.PROTECT,
+        related_name="boletos",
+        verbose_name=_("agendamento"),
+    )
+    sequence = models.PositiveIntegerField(_("parcela"))
+    due_date = models.DateField(_("vencimento"))
+    amount = amount_field(_("valor"))
+    status = models.CharField(_("situação"), max_length=10, choices=Status.choices)
+    delivery_status = models.CharField(
+        _("entrega"), max_length=12, choices=DeliveryStatus.choices
+    )
+    issued_at = models.DateTimeField(_("emitido em"))
+    handed_off_at = models.DateTimeField(_("entregue para envio em"), null=True, blank=True)
+    payer = models.JSONField(_("pagador (na emissão)"), default=dict)
+    beneficiary = models.JSONField(_("beneficiário (na emissão)"), default=dict)
+    # FEBRABAN numbers: filled by the boleto numbering (billing.febraban) at issue.
+    nosso_numero = models.PositiveBigIntegerField(_("nosso número"), null=True, blank=True)
+    barcode = models.CharField(_("código de barras"), max_length=44, blank=True)
+    linha_digitavel = models.CharField(_("linha digitável"), max_length=47, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="boletos/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("boleto")
+        verbose_name_plural = _("boletos")
+        constraints = [
+            # The generator's idempotency rests on this: an installment exists at most once.
+            models.UniqueConstraint(fields=["schedule", "sequence"], name="boleto_schedule_seq"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="boleto_sequence_positive"),
+            models.CheckConstraint(condition=amount_in_range("amount"), name="boleto_amount_range"),
+            models.CheckConstraint(
+                condition=Q(status__in=["issued", "skipped"]), name="boleto_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="issued") | Q(delivery_status="n/a"),
+                name="boleto_skipped_not_delivered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-due_date"], name="boleto_merchant_due"),
+            models.Index(fields=["merchant", "delivery_status"], name="boleto_merchant_delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id}/{self.sequence} {self.due_date:%d/%m/%Y}"

@@ -1,22 +1,21 @@
-"""
-URL configuration for portal project.
-
-The `urlpatterns` list routes URLs to views. For more information please see:
-    https://docs.djangoproject.com/en/5.2/topics/http/urls/
-Examples:
-Function views
-    1. Add an import:  from my_app import views
-    2. Add a URL to urlpatterns:  path('', views.home, name='home')
-Class-based views
-    1. Add an import:  from other_app.views import Home
-    2. Add a URL to urlpatterns:  path('', Home.as_view(), name='home')
-Including another URLconf
-    1. Import the include() function: from django.urls import include, path
-    2. Add a URL to urlpatterns:  path('blog/', include('blog.urls'))
-"""
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, register_converter
+
+from portal import views
+from portal.converters import IdConverter
+
+register_converter(IdConverter, "id")
+
+admin.site.site_header = "Portal de Boletos — Suporte"
+admin.site.site_title = "Portal de Boletos"
 
 urlpatterns = [
-    path('admin/', admin.site.urls),
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("entrar/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("sair/", auth_views.LogoutView.as_view(), name="logout"),
+    path("agendamentos/", include("schedules.urls")),
+    path("", include("billing.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,181 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-# Create your models here.
+from billing.models import amount_field, amount_in_range
+from portal.models import MerchantOwnedModel
+
+LEAD_DAYS_MIN, LEAD_DAYS_MAX, LEAD_DAYS_DEFAULT = 1, 60, 10
+LEAD_DAYS_OUT_OF_RANGE = _("A antecedência deve ser de 1 a 60 dias.")
+
+
+class Frequency(models.IntegerChoices):
+    MONTHLY = 1, _("Mensal")
+    EVERY_2_MONTHS = 2, _("A cada 2 meses")
+    QUARTERLY = 3, _("A cada 3 meses")
+    SEMIANNUAL = 6, _("A cada 6 meses")
+    YEARLY = 12, _("Anual")
+    EVERY_2_YEARS = 24, _("A cada 2 anos")
+
+
+class ScheduleStatus(models.TextChoices):
+    ACTIVE = "active", _("Ativo")
+    DEACTIVATED = "deactivated", _("Desativado")
+    CANCELLED = "cancelled", _("Cancelado")
+
+
+class DeactivationCause(models.TextChoices):
+    """Why a schedule stopped: the classified delivery failure (email-delivery.md §3)."""
+
+    INVALID_ADDRESS = "invalid_address", _("Endereço de e-mail inexistente ou inválido")
+    MAILBOX_FULL = "mailbox_full", _("Caixa postal cheia")
+    SERVER_UNAVAILABLE = "server_unavailable", _("Servidor de e-mail indisponível")
+    SPAM_COMPLAINT = "spam_complaint", _("Marcado como spam pelo cliente")
+    UNSUBSCRIBED = "unsubscribed", _("Cliente pediu para não receber e-mails")
+    PROVIDER_BLOCKED = "provider_blocked", _("Bloqueado pelo provedor de e-mail")
+    SENDING_PROBLEM = "sending_problem", _("Problema no envio")
+    OTHER = "other", _("Outro motivo")
+
+
+class Schedule(MerchantOwnedModel):
+    """A recurring rule (agendamento): issues installments until the merchant cancels it."""
+
+    number = models.PositiveBigIntegerField(_("número"))
+    customer = models.ForeignKey(
+        "billing.Customer",
+        on_delete=models.PROTECT,
+        related_name="schedules",
+        verbose_name=_("cliente"),
+    )
+    amount = amount_field(_("valor"))
+    frequency_months = models.PositiveSmallIntegerField(
+        _("frequência"), choices=Frequency.choices
+    )
+    first_due_date = models.DateField(_("primeiro vencimento"))
+    lead_days = models.PositiveSmallIntegerField(
+        _("antecedência de emissão (dias)"),
+        default=LEAD_DAYS_DEFAULT,
+        validators=[
+            MinValueValidator(LEAD_DAYS_MIN, message=LEAD_DAYS_OUT_OF_RANGE),
+            MaxValueValidator(LEAD_DAYS_MAX, message=LEAD_DAYS_OUT_OF_RANGE),
+        ],
+    )
+    description = models.CharField(_("descrição"), max_length=200, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=12, choices=ScheduleStatus.choices, default=ScheduleStatus.ACTIVE
+    )
+    deactivation_cause = models.CharField(
+        _("motivo da desativação"), max_length=20, choices=DeactivationCause.choices, blank=True
+    )
+    deactivated_at = models.DateTimeField(_("desativado em"), null=True, blank=True)
+    reactivated_at = models.DateTimeField(_("reativado em"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelado em"), null=True, blank=True)
+    # Bumped at every reactivation; delivery events about emails sent in an older epoch never
+    # deactivate the schedule again (email-delivery.md §5.3).
+    epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Generator cursor: the next installment to consider and the day it must be issued.
+    next_sequence = models.PositiveIntegerField(default=1, editable=False)
+    next_issue_on = models.DateField(editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("agendamento")
+        verbose_name_plural = _("agendamentos")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "number"], name="schedule_number_per_merchant"),
+            models.CheckConstraint(condition=amount_in_range("amount"), name="schedule_amount_range"),
+            models.CheckConstraint(
+                condition=Q(frequency_months__in=[f.value for f in Frequency]),
+                name="schedule_frequency_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_days__gte=LEAD_DAYS_MIN, lead_days__lte=LEAD_DAYS_MAX),
+                name="schedule_lead_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in ScheduleStatus]),
+                name="schedule_status_known",
+            ),
+            # A deactivated schedule always says why and since when; others carry no cause.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="deactivated", deactivated_at__isnull=False)
+                    & ~Q(deactivation_cause="")
+                )
+                | (~Q(status="deactivated") & Q(deactivation_cause="")),
+                name="schedule_cause_iff_deactivated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="schedule_cancelled_has_time",
+            ),
+            models.CheckConstraint(condition=Q(next_sequence__gte=1), name="schedule_next_seq_pos"),
+        ]
+        indexes = [
+            # The generator's scan: active schedules whose next installment is due for issue.
+            models.Index(
+                fields=["next_issue_on", "id"],
+                condition=Q(status="active"),
+                name="schedule_due_for_issue",
+            ),
+            models.Index(fields=["merchant", "status", "-id"], name="schedule_merchant_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("schedules:detail", kwargs={"number": self.number})
+
+    def clean(self):
+        if self.customer_id and self.merchant_id and self.customer.merchant_id != self.merchant_id:
+            raise ValidationError({"customer": _("Cliente não encontrado.")})
+
+
+class ScheduleEvent(models.Model):
+    """Append-only history of a schedule: who did what, when. Rows are never updated or deleted.
+
+    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE as well.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Agendamento criado")
+        DEACTIVATED = "deactivated", _("Agendamento desativado")
+        REACTIVATED = "reactivated", _("Agendamento reativado")
+        CANCELLED = "cancelled", _("Agendamento cancelado")
+        EMAIL_CHANGED = "email_changed", _("E-mail do cliente alterado")
+        INSTALLMENTS_SKIPPED = "installments_skipped", _("Parcelas não emitidas")
+        NOTE = "note", _("Anotação")
+
+    merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("evento do agendamento")
+        verbose_name_plural = _("histórico dos agendamentos")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["schedule", "created_at"], name="event_schedule_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Schedule history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Schedule history is append-only.")

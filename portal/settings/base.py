@@ -139,6 +139,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesyste
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: no server needed; folders must exist and be absolute
     # (toolchain.md §5). Only for one machine.
+    for _folder in ("queue", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),

@@ -1,0 +1,435 @@
+"""Per-bank campo livre (barcode positions 20–44) and nosso número layouts (docs §4).
+
+One small interface, `Bank`, with one subclass per bank, and a registry (`get_bank`). Each bank
+receives the beneficiário's `BankAccount` and the boleto's nosso número (an int, the sequential
+part without DV) and returns the 25-digit campo livre or the nosso número as printed.
+
+Implemented: Banco do Brasil (001), Santander (033), Bradesco (237), Itaú (341). Other codes only
+have a display name (`bank_name`).
+
+Always confirm the layout in the bank's current manual for the beneficiário's convênio/carteira.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+from .barcode import build_barcode
+from .checkdigits import BoletoError, is_digits, mod10, mod11, mod11_remainder
+
+__all__ = [
+    "BANK_NAMES",
+    "BancoDoBrasil",
+    "Bank",
+    "BankAccount",
+    "Bradesco",
+    "Itau",
+    "Santander",
+    "bank_name",
+    "get_bank",
+    "supported_banks",
+]
+
+#: Display names of common COMPE codes (campo livre support: see `get_bank`).
+BANK_NAMES: dict[str, str] = {
+    "001": "Banco do Brasil",
+    "004": "Banco do Nordeste",
+    "021": "Banestes",
+    "033": "Santander",
+    "041": "Banrisul",
+    "070": "BRB - Banco de Brasília",
+    "077": "Banco Inter",
+    "085": "Ailos",
+    "104": "Caixa Econômica Federal",
+    "136": "Unicred",
+    "208": "BTG Pactual",
+    "237": "Bradesco",
+    "260": "Nubank",
+    "336": "C6 Bank",
+    "341": "Itaú Unibanco",
+    "422": "Banco Safra",
+    "707": "Banco Daycoval",
+    "748": "Sicredi",
+    "756": "Sicoob",
+}
+
+
+def bank_name(code: str) -> str | None:
+    """Display name of a bank code, or None when unknown."""
+    return BANK_NAMES.get(code)
+
+
+def _fit(value: str, size: int, label: str) -> str:
+    """`value` (digits) left-padded with zeros to `size`; longer values are an error."""
+    if not is_digits(value):
+        raise BoletoError(f"{label} inválido: {value!r} (apenas dígitos)")
+    if len(value) > size:
+        raise BoletoError(f"{label} inválido: {value} tem mais de {size} dígitos")
+    return value.zfill(size)
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """The beneficiário's collection account at one bank, as the bank gave it.
+
+    Numeric fields are strings of digits (leading zeros matter); each bank pads them to its size.
+    Which fields a bank needs:
+
+    * 001 Banco do Brasil: agreement (convênio, 4/6/7/8 digits) and wallet (carteira, 2 digits);
+      agency and account too for convênios of 4 digits and of 6 digits with a 5-digit nosso
+      número. ``long_nosso_numero=True`` selects, for a 6-digit convênio, the 17-digit free nosso
+      número (carteiras 16/18, service code 21).
+    * 033 Santander: agreement (código do beneficiário, up to 7 digits) and wallet (3 digits,
+      e.g. 101, 102).
+    * 237 Bradesco: agency (4), account (up to 7, without DV) and wallet (2 digits, e.g. 09).
+    * 341 Itaú: agency (4), account (5, without DAC), account_digit (the agência/conta DAC as the
+      bank prints it; computed by mod 10 when left empty) and wallet (3 digits, e.g. 109).
+    """
+
+    bank_code: str
+    agency: str = ""
+    agency_digit: str = ""
+    account: str = ""
+    account_digit: str = ""
+    wallet: str = ""
+    agreement: str = ""
+    long_nosso_numero: bool = False
+
+    def __post_init__(self) -> None:
+        for label, value in (
+            ("Código do banco", self.bank_code),
+            ("Agência", self.agency),
+            ("Conta", self.account),
+            ("Carteira", self.wallet),
+            ("Convênio", self.agreement),
+        ):
+            if not isinstance(value, str) or (value and not is_digits(value)):
+                raise BoletoError(f"{label} inválido: {value!r} (apenas dígitos)")
+        for label, value in (("Dígito da agência", self.agency_digit),
+                             ("Dígito da conta", self.account_digit)):
+            if not isinstance(value, str) or len(value) > 1 or (value and not value.isalnum()):
+                raise BoletoError(f"{label} inválido: {value!r} (um dígito ou letra)")
+        if len(self.bank_code) != 3:
+            raise BoletoError(f"Código do banco inválido: {self.bank_code!r} (esperados 3 dígitos)")
+
+
+class Bank(ABC):
+    """A bank's campo livre and nosso número rules."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+
+    # -- what each bank implements --------------------------------------------------------------
+    @abstractmethod
+    def nosso_numero_max(self, account: BankAccount) -> int:
+        """Largest sequential nosso número (without DV) this account can use."""
+
+    @abstractmethod
+    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str: ...
+
+    @abstractmethod
+    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str: ...
+
+    # -- shared behaviour -----------------------------------------------------------------------
+    @property
+    def code_with_dv(self) -> str:
+        """Bank code and its mod-11 DV, as printed at the top of the ficha: ``"001-9"``."""
+        return f"{self.code}-{mod11(self.code)}"
+
+    def _check(self, account: BankAccount, nosso_numero: int) -> None:
+        if account.bank_code != self.code:
+            raise BoletoError(
+                f"Conta do banco {account.bank_code} usada com o banco {self.code} ({self.name})"
+            )
+        if isinstance(nosso_numero, bool) or not isinstance(nosso_numero, int):
+            raise TypeError("nosso_numero must be an int")
+        maximum = self.nosso_numero_max(account)
+        if not 1 <= nosso_numero <= maximum:
+            raise BoletoError(
+                f"Nosso número fora do intervalo: {nosso_numero} (esperado de 1 a {maximum})"
+            )
+
+    def campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
+        """The 25-digit campo livre of this boleto."""
+        self._check(account, nosso_numero)
+        result = self._campo_livre(account, nosso_numero)
+        assert len(result) == 25 and is_digits(result), result
+        return result
+
+    def format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
+        """Nosso número as printed on the boleto, with its DV where the bank has one."""
+        self._check(account, nosso_numero)
+        return self._format_nosso_numero(account, nosso_numero)
+
+    def barcode(
+        self,
+        account: BankAccount,
+        nosso_numero: int,
+        due_date: date | None,
+        amount: Decimal | int | str,
+    ) -> str:
+        """Full 44-digit barcode of a boleto of this bank."""
+        return build_barcode(self.code, due_date, amount, self.campo_livre(account, nosso_numero))
+
+    def nosso_numero_from_campo_livre(self, account: BankAccount, campo_livre: str) -> int:
+        """The nosso número inside `campo_livre`, when it belongs to `account`.
+
+        Rebuilds the campo livre from the extracted number, so any other difference (convênio,
+        carteira, agency, DV…) raises `BoletoError`. Useful to match a paid barcode back to its
+        boleto.
+        """
+        if not (isinstance(campo_livre, str) and len(campo_livre) == 25 and is_digits(campo_livre)):
+            raise BoletoError(f"Campo livre inválido: {campo_livre!r} (esperados 25 dígitos)")
+        nosso_numero = int(campo_livre[slice(*self._nosso_numero_slice(account))])
+        if nosso_numero < 1 or self.campo_livre(account, nosso_numero) != campo_livre:
+            raise BoletoError(
+                f"Campo livre {campo_livre} não pertence a esta conta do banco {self.code}"
+            )
+        return nosso_numero
+
+    @abstractmethod
+    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
+        """0-based [start, end) of the sequential nosso número inside the campo livre."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.code}>"
+
+
+class BancoDoBrasil(Bank):
+    """Banco do Brasil (001). Layout chosen by the size of the convênio:
+
+    * 7 digits: ``000000`` + convênio (7) + sequential (10) + carteira (2); the nosso número is
+      convênio + sequential (17 digits), printed without DV.
+    * 8 digits: ``000000`` + convênio (8) + sequential (9) + carteira (2); printed without DV.
+    * 6 digits: convênio (6) + NN (5) + agência (4) + conta (8) + carteira (2); printed as
+      convênio + NN + ``-`` + DV.
+    * 6 digits with ``long_nosso_numero``: convênio (6) + NN (17) + ``21``; only carteiras 16/18;
+      the 17-digit NN is printed without DV.
+    * 4 digits: convênio (4) + NN (7) + agência (4) + conta (8) + carteira (2); printed as
+      convênio + NN + ``-`` + DV.
+
+    The NN DV is modulo 11 with weights 9..2 from the right, DV = remainder, 10 → ``X``.
+    """
+
+    code = "001"
+    name = "Banco do Brasil"
+
+    _SEQUENTIAL_DIGITS: ClassVar[dict[tuple[int, bool], int]] = {
+        (7, False): 10,
+        (8, False): 9,
+        (6, False): 5,
+        (6, True): 17,
+        (4, False): 7,
+    }
+
+    @staticmethod
+    def dv(digits: str) -> str:
+        """BB modulo-11 DV (nosso número, agência, conta): weights 9..2, remainder, 10 → X."""
+        remainder = mod11_remainder(digits, (9, 8, 7, 6, 5, 4, 3, 2))
+        return "X" if remainder == 10 else str(remainder)
+
+    def _sequential_digits(self, account: BankAccount) -> int:
+        key = (len(account.agreement), account.long_nosso_numero)
+        if key not in self._SEQUENTIAL_DIGITS:
+            if account.long_nosso_numero:
+                raise BoletoError(
+                    "Nosso número de 17 dígitos do Banco do Brasil exige convênio de 6 dígitos"
+                )
+            raise BoletoError(
+                f"Convênio do Banco do Brasil inválido: {account.agreement!r} "
+                "(esperados 4, 6, 7 ou 8 dígitos)"
+            )
+        return self._SEQUENTIAL_DIGITS[key]
+
+    def nosso_numero_max(self, account: BankAccount) -> int:
+        return 10 ** self._sequential_digits(account) - 1
+
+    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
+        size = self._sequential_digits(account)
+        start = 6 + len(account.agreement) if len(account.agreement) in (7, 8) else len(
+            account.agreement
+        )
+        return start, start + size
+
+    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
+        size = self._sequential_digits(account)
+        convenio = account.agreement
+        nn = f"{nosso_numero:0{size}d}"
+        wallet = _fit(account.wallet, 2, "Carteira")
+        if len(convenio) in (7, 8):
+            return f"000000{convenio}{nn}{wallet}"
+        if account.long_nosso_numero:
+            if wallet not in ("16", "18"):
+                raise BoletoError(
+                    "Nosso número de 17 dígitos do Banco do Brasil só é permitido nas carteiras "
+                    f"16 e 18 (carteira informada: {wallet})"
+                )
+            return f"{convenio}{nn}21"
+        agency = _fit(account.agency, 4, "Agência")
+        conta = _fit(account.account, 8, "Conta")
+        return f"{convenio}{nn}{agency}{conta}{wallet}"
+
+    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
+        size = self._sequential_digits(account)
+        nn = f"{nosso_numero:0{size}d}"
+        if len(account.agreement) in (7, 8):
+            return f"{account.agreement}{nn}"
+        if account.long_nosso_numero:
+            return nn
+        number = f"{account.agreement}{nn}"
+        return f"{number}-{self.dv(number)}"
+
+
+class Santander(Bank):
+    """Santander (033): ``9`` + código do beneficiário (7) + NN (12) + NN DV + IOF (``0``) +
+    carteira (3). NN DV: modulo 11, weights 2..9, 10 and 11 → 0. Printed ``000000000456-1``."""
+
+    code = "033"
+    name = "Santander"
+
+    #: IOF flag: only insurers (seguradoras) use another value.
+    IOF = "0"
+
+    @staticmethod
+    def dv(nosso_numero12: str) -> str:
+        return mod11(nosso_numero12, replacements={10: "0", 11: "0"})
+
+    def nosso_numero_max(self, account: BankAccount) -> int:
+        return 10**12 - 1
+
+    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
+        return 8, 20
+
+    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
+        beneficiario = _fit(account.agreement, 7, "Código do beneficiário")
+        wallet = _fit(account.wallet, 3, "Carteira")
+        nn = f"{nosso_numero:012d}"
+        return f"9{beneficiario}{nn}{self.dv(nn)}{self.IOF}{wallet}"
+
+    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
+        nn = f"{nosso_numero:012d}"
+        return f"{nn}-{self.dv(nn)}"
+
+
+class Bradesco(Bank):
+    """Bradesco (237): agência (4) + carteira (2) + NN (11) + conta (7) + ``0``.
+    NN DV: modulo 11, weights 2..7, over carteira + NN; 10 → ``P``, 11 → ``0``.
+    Printed ``09/00000000453-P``."""
+
+    code = "237"
+    name = "Bradesco"
+
+    @staticmethod
+    def dv(wallet2: str, nosso_numero11: str) -> str:
+        return mod11(
+            wallet2 + nosso_numero11, weights=(2, 3, 4, 5, 6, 7), replacements={10: "P", 11: "0"}
+        )
+
+    def nosso_numero_max(self, account: BankAccount) -> int:
+        return 10**11 - 1
+
+    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
+        return 6, 17
+
+    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
+        agency = _fit(account.agency, 4, "Agência")
+        wallet = _fit(account.wallet, 2, "Carteira")
+        conta = _fit(account.account, 7, "Conta")
+        return f"{agency}{wallet}{nosso_numero:011d}{conta}0"
+
+    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
+        wallet = _fit(account.wallet, 2, "Carteira")
+        nn = f"{nosso_numero:011d}"
+        return f"{wallet}/{nn}-{self.dv(wallet, nn)}"
+
+
+class Itau(Bank):
+    """Itaú (341), common carteiras (109, 112, 175, …): carteira (3) + NN (8) + DAC (1) +
+    agência (4) + conta (5) + DAC agência/conta (1) + ``000``.
+
+    NN DAC: modulo 10 over agência + conta + carteira + NN; for carteiras 112, 126, 131, 146, 150
+    and 168 over carteira + NN only. Printed ``109/00223350-2``.
+
+    The special carteiras (106, 107, 122, 142, 143, 195, 196, 198) carry seu número and código do
+    cliente instead; they are not supported here.
+    """
+
+    code = "341"
+    name = "Itaú Unibanco"
+
+    DAC_OVER_WALLET_AND_NN: ClassVar[frozenset[str]] = frozenset(
+        {"112", "126", "131", "146", "150", "168"}
+    )
+    SPECIAL_WALLETS: ClassVar[frozenset[str]] = frozenset(
+        {"106", "107", "122", "142", "143", "195", "196", "198"}
+    )
+
+    @staticmethod
+    def account_dac(agency: str, account: str) -> str:
+        """DAC of agência (4) + conta (5), modulo 10."""
+        return str(mod10(_fit(agency, 4, "Agência") + _fit(account, 5, "Conta")))
+
+    def _wallet(self, account: BankAccount) -> str:
+        wallet = _fit(account.wallet, 3, "Carteira")
+        if wallet in self.SPECIAL_WALLETS:
+            raise BoletoError(
+                f"Carteira Itaú {wallet} usa o layout especial (seu número e código do cliente), "
+                "que não é suportado"
+            )
+        return wallet
+
+    def nosso_numero_dac(self, account: BankAccount, nosso_numero: int) -> str:
+        wallet = self._wallet(account)
+        nn = f"{nosso_numero:08d}"
+        if wallet in self.DAC_OVER_WALLET_AND_NN:
+            return str(mod10(wallet + nn))
+        agency = _fit(account.agency, 4, "Agência")
+        conta = _fit(account.account, 5, "Conta")
+        return str(mod10(agency + conta + wallet + nn))
+
+    def nosso_numero_max(self, account: BankAccount) -> int:
+        return 10**8 - 1
+
+    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
+        return 3, 11
+
+    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
+        wallet = self._wallet(account)
+        agency = _fit(account.agency, 4, "Agência")
+        conta = _fit(account.account, 5, "Conta")
+        account_dac = account.account_digit or self.account_dac(agency, conta)
+        if not is_digits(account_dac):
+            raise BoletoError(f"Dígito da conta Itaú inválido: {account_dac!r} (um dígito)")
+        dac = self.nosso_numero_dac(account, nosso_numero)
+        return f"{wallet}{nosso_numero:08d}{dac}{agency}{conta}{account_dac}000"
+
+    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
+        wallet = self._wallet(account)
+        return f"{wallet}/{nosso_numero:08d}-{self.nosso_numero_dac(account, nosso_numero)}"
+
+
+_REGISTRY: dict[str, Bank] = {
+    bank.code: bank for bank in (BancoDoBrasil(), Santander(), Bradesco(), Itau())
+}
+
+
+def get_bank(code: str) -> Bank:
+    """The `Bank` for a 3-digit code; `BoletoError` when its layout is not implemented."""
+    try:
+        return _REGISTRY[code]
+    except KeyError:
+        known = bank_name(code)
+        label = f"{code} ({known})" if known else str(code)
+        supported = ", ".join(sorted(_REGISTRY))
+        raise BoletoError(
+            f"Banco {label} não suportado para emissão de boletos (suportados: {supported})"
+        ) from None
+
+
+def supported_banks() -> list[Bank]:
+    """Banks whose campo livre is implemented, by code."""
+    return [_REGISTRY[code] for code in sorted(_REGISTRY)]

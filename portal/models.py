@@ -1,0 +1,117 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.documents import normalize_document, validate_cnpj
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class MerchantOwnedQuerySet(models.QuerySet):
+    def for_merchant(self, merchant: "Merchant | int") -> "MerchantOwnedQuerySet":
+        merchant_id = merchant if isinstance(merchant, int) else merchant.pk
+        return self.filter(merchant_id=merchant_id)
+
+
+class MerchantOwnedModel(TimeStampedModel):
+    """Base for every tenant-owned row: a non-null, indexed merchant and a scoped queryset.
+
+    Views never query these models directly; they go through portal.tenancy, which starts from
+    ``for_merchant(request.merchant)`` so that another merchant's id is simply not found (404).
+    """
+
+    merchant = models.ForeignKey(
+        "portal.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("lojista")
+    )
+
+    objects = MerchantOwnedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Bank(models.TextChoices):
+    BANCO_DO_BRASIL = "001", "001 - Banco do Brasil"
+    SANTANDER = "033", "033 - Santander"
+    BRADESCO = "237", "237 - Bradesco"
+    ITAU = "341", "341 - Itaú Unibanco"
+
+
+class Merchant(TimeStampedModel):
+    """The tenant: the company that bills, and the beneficiário printed on its boletos."""
+
+    legal_name = models.CharField(_("razão social"), max_length=150)
+    trade_name = models.CharField(_("nome fantasia"), max_length=150, blank=True)
+    cnpj = models.CharField(_("CNPJ"), max_length=14, unique=True, validators=[validate_cnpj])
+    alert_email = models.EmailField(
+        _("e-mail de alertas"),
+        help_text=_("Recebe os avisos de agendamentos desativados."),
+    )
+    # Beneficiary address (printed on the boleto).
+    address_street = models.CharField(_("endereço"), max_length=200, blank=True)
+    address_city = models.CharField(_("cidade"), max_length=100, blank=True)
+    address_state = models.CharField(_("UF"), max_length=2, blank=True)
+    address_zip = models.CharField(_("CEP"), max_length=8, blank=True)
+    # Bank account used on the boletos (campo livre, ficha de compensação).
+    bank_code = models.CharField(_("banco"), max_length=3, choices=Bank.choices)
+    agency = models.CharField(_("agência"), max_length=5)
+    agency_digit = models.CharField(_("dígito da agência"), max_length=1, blank=True)
+    account = models.CharField(_("conta"), max_length=12)
+    account_digit = models.CharField(_("dígito da conta"), max_length=1, blank=True)
+    wallet = models.CharField(_("carteira"), max_length=3)
+    agreement = models.CharField(_("convênio / código do beneficiário"), max_length=9, blank=True)
+    # Per-merchant counters: allocated with an atomic UPDATE ... RETURNING, never read-then-write.
+    next_schedule_number = models.PositiveBigIntegerField(default=1, editable=False)
+    late_fee_percent = models.DecimalField(
+        _("multa (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    monthly_interest_percent = models.DecimalField(
+        _("juros ao mês (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+
+    class Meta:
+        verbose_name = _("lojista")
+        verbose_name_plural = _("lojistas")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(bank_code__in=[c.value for c in Bank]),
+                name="merchant_bank_code_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.trade_name or self.legal_name
+
+    def save(self, *args, **kwargs):
+        self.cnpj = normalize_document(self.cnpj)
+        super().save(*args, **kwargs)
+
+
+class Membership(TimeStampedModel):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Proprietário")
+        MEMBER = "member", _("Membro")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("papel"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        verbose_name = _("vínculo")
+        verbose_name_plural = _("vínculos")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant} ({self.role})"

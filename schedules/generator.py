@@ -1,0 +1,226 @@
+"""The installment generator: issues every installment whose issue date has arrived.
+
+Contract:
+- An installment is issued at most once, ever: ``(schedule, sequence)`` is unique in the
+  database, and each batch locks its schedules with ``FOR UPDATE SKIP LOCKED`` and advances their
+  cursor in the same transaction, so concurrent generators split the work instead of sharing it.
+- An installment whose due date has already passed when it is first seen is recorded as
+  ``skipped``, never issued.
+- Work is done in batches: one SELECT, one INSERT and one UPDATE per batch, never per row.
+- Newly issued installments are handed to delivery after the batch commits.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.models import Boleto
+from portal.models import Merchant
+from schedules import dates
+from schedules.models import Schedule, ScheduleStatus
+
+logger = logging.getLogger(__name__)
+
+# A schedule that was stopped for years must not flood one batch; the rest comes next run.
+MAX_INSTALLMENTS_PER_SCHEDULE_PER_RUN = 120
+
+_SCHEDULE_FIELDS = (
+    "id",
+    "merchant_id",
+    "amount",
+    "frequency_months",
+    "first_due_date",
+    "lead_days",
+    "next_sequence",
+    "customer__name",
+    "customer__document",
+    "customer__email",
+    "customer__address_street",
+    "customer__address_district",
+    "customer__address_city",
+    "customer__address_state",
+    "customer__address_zip",
+)
+_PAYER_KEYS = (
+    "name",
+    "document",
+    "email",
+    "address_street",
+    "address_district",
+    "address_city",
+    "address_state",
+    "address_zip",
+)
+
+
+@dataclass
+class IssueRun:
+    issued: int = 0
+    skipped: int = 0
+    schedules: int = 0
+    batches: int = 0
+
+
+def beneficiary_snapshot(merchant: Merchant) -> dict:
+    return {
+        "legal_name": merchant.legal_name,
+        "trade_name": merchant.trade_name,
+        "cnpj": merchant.cnpj,
+        "address_street": merchant.address_street,
+        "address_city": merchant.address_city,
+        "address_state": merchant.address_state,
+        "address_zip": merchant.address_zip,
+        "bank_code": merchant.bank_code,
+        "agency": merchant.agency,
+        "agency_digit": merchant.agency_digit,
+        "account": merchant.account,
+        "account_digit": merchant.account_digit,
+        "wallet": merchant.wallet,
+        "agreement": merchant.agreement,
+    }
+
+
+def installments_issue_due(
+    *,
+    today: date | None = None,
+    batch_size: int | None = None,
+    schedule_id: int | None = None,
+    merchant_id: int | None = None,
+) -> IssueRun:
+    """Issue every due installment of every active schedule (or of one schedule)."""
+    today = today or timezone.localdate()
+    batch_size = batch_size or settings.GENERATOR_BATCH_SIZE
+    run = IssueRun()
+    beneficiaries: dict[int, dict] = {}
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            rows = _lock_batch(
+                today=today,
+                after_id=last_id,
+                limit=batch_size,
+                schedule_id=schedule_id,
+                merchant_id=merchant_id,
+            )
+            if not rows:
+                break
+            last_id = rows[-1][0]
+            _load_beneficiaries(beneficiaries, {row[1] for row in rows})
+            _issue_batch(rows=rows, today=today, beneficiaries=beneficiaries, run=run)
+        if len(rows) < batch_size:
+            break
+    logger.log(
+        logging.INFO if run.schedules else logging.DEBUG,
+        "generator run today=%s schedules=%d issued=%d skipped=%d batches=%d",
+        today,
+        run.schedules,
+        run.issued,
+        run.skipped,
+        run.batches,
+    )
+    return run
+
+
+def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
+    queryset = Schedule.objects.filter(
+        status=ScheduleStatus.ACTIVE, next_issue_on__lte=today, id__gt=after_id
+    )
+    if schedule_id is not None:
+        queryset = queryset.filter(id=schedule_id)
+    if merchant_id is not None:
+        queryset = queryset.filter(merchant_id=merchant_id)
+    return list(
+        queryset.order_by("id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list(*_SCHEDULE_FIELDS)[:limit]
+    )
+
+
+def _load_beneficiaries(cache: dict[int, dict], merchant_ids: set[int]) -> None:
+    missing = merchant_ids - cache.keys()
+    if missing:
+        for merchant in Merchant.objects.filter(pk__in=missing):
+            cache[merchant.pk] = beneficiary_snapshot(merchant)
+
+
+def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: IssueRun) -> None:
+    now = timezone.now()
+    boletos: list[Boleto] = []
+    cursors: list[tuple[int, int, date]] = []
+    due_date = dates.due_date
+    one_day = timedelta(days=1)
+    for row in rows:
+        schedule_id, merchant_id, amount, every, first_due, lead_days, sequence = row[:7]
+        payer = dict(zip(_PAYER_KEYS, row[7:], strict=True))
+        lead = lead_days * one_day
+        for _ in range(MAX_INSTALLMENTS_PER_SCHEDULE_PER_RUN):
+            due = due_date(first_due, every, sequence)
+            if due - lead > today:
+                break
+            issued = due >= today
+            boletos.append(
+                Boleto(
+                    merchant_id=merchant_id,
+                    schedule_id=schedule_id,
+                    sequence=sequence,
+                    due_date=due,
+                    amount=amount,
+                    status=Boleto.Status.ISSUED if issued else Boleto.Status.SKIPPED,
+                    delivery_status=(
+                        Boleto.DeliveryStatus.PENDING
+                        if issued
+                        else Boleto.DeliveryStatus.NOT_APPLICABLE
+                    ),
+                    issued_at=now,
+                    payer=payer,
+                    beneficiary=beneficiaries[merchant_id],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            sequence += 1
+        next_issue_on = due_date(first_due, every, sequence) - lead
+        cursors.append((schedule_id, sequence, next_issue_on))
+    Boleto.objects.bulk_create(boletos, batch_size=1000)
+    _advance_cursors(cursors, now)
+
+    issued_by_merchant: dict[int, list[int]] = defaultdict(list)
+    for boleto in boletos:
+        if boleto.status == Boleto.Status.ISSUED:
+            issued_by_merchant[boleto.merchant_id].append(boleto.pk)
+            run.issued += 1
+        else:
+            run.skipped += 1
+    run.schedules += len(rows)
+    run.batches += 1
+    if issued_by_merchant:
+        from notifications.services import delivery_hand_off_on_commit
+
+        delivery_hand_off_on_commit(issued_by_merchant)
+
+
+def _advance_cursors(cursors: list[tuple[int, int, date]], now) -> None:
+    if connection.vendor == "postgresql":
+        # One statement for the whole batch (bulk_update would build a CASE per row).
+        ids, sequences, issue_dates = zip(*cursors, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE schedules_schedule AS s
+                   SET next_sequence = v.seq, next_issue_on = v.issue_on, updated_at = %s
+                  FROM unnest(%s::bigint[], %s::int[], %s::date[]) AS v(id, seq, issue_on)
+                 WHERE s.id = v.id
+                """,
+                [now, list(ids), list(sequences), list(issue_dates)],
+            )
+        return
+    objs = [
+        Schedule(id=sid, next_sequence=seq, next_issue_on=issue_on, updated_at=now)
+        for sid, seq, issue_on in cursors
+    ]
+    Schedule.objects.bulk_update(objs, ["next_sequence", "next_issue_on", "updated_at"])
