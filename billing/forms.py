@@ -1,10 +1,15 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer
 from portal.documents import normalize_document, validate_cpf_or_cnpj
 
 
 class CustomerForm(forms.ModelForm):
+    # Typed with punctuation (000.000.000-00, 00.000.000/0000-00, 00000-000); stored bare.
+    document = forms.CharField(label=_("CPF ou CNPJ"), max_length=18)
+    address_zip = forms.CharField(label=_("CEP"), max_length=9)
+
     class Meta:
         model = Customer
         fields = [
@@ -18,10 +23,6 @@ class CustomerForm(forms.ModelForm):
             "address_state",
             "address_zip",
         ]
-        widgets = {
-            "document": forms.TextInput(attrs={"inputmode": "text", "autocomplete": "off"}),
-            "address_zip": forms.TextInput(attrs={"inputmode": "numeric"}),
-        }
 
     def clean_document(self):
         value = normalize_document(self.cleaned_data["document"])
@@ -34,5 +35,5 @@ class CustomerForm(forms.ModelForm):
     def clean_address_zip(self):
         value = "".join(ch for ch in self.cleaned_data["address_zip"] if ch.isdigit())
         if len(value) != 8:
-            raise forms.ValidationError("CEP deve ter 8 dígitos.")
+            raise forms.ValidationError(_("CEP deve ter 8 dígitos."))
         return value

@@ -159,7 +159,10 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
         payer = dict(zip(_PAYER_KEYS, row[7:], strict=True))
         lead = lead_days * one_day
         for _ in range(MAX_INSTALLMENTS_PER_SCHEDULE_PER_RUN):
-            due = due_date(first_due, every, sequence)
+            try:
+                due = due_date(first_due, every, sequence)
+            except dates.UnsupportedDateError:
+                break
             if due - lead > today:
                 break
             issued = due >= today
@@ -184,7 +187,13 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
                 )
             )
             sequence += 1
-        next_issue_on = due_date(first_due, every, sequence) - lead
+        try:
+            next_issue_on = due_date(first_due, every, sequence) - lead
+        except dates.UnsupportedDateError:
+            # Beyond the holiday calendar (after 2100): park the schedule instead of failing the
+            # whole batch on every run.
+            logger.error("schedule %s has no due date past the holiday calendar", schedule_id)
+            next_issue_on = date.max
         cursors.append((schedule_id, sequence, next_issue_on))
     Boleto.objects.bulk_create(boletos, batch_size=1000)
     _advance_cursors(cursors, now)

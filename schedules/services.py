@@ -4,6 +4,7 @@ to the schedule's history in the same transaction."""
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,8 @@ from schedules.models import DeactivationCause, Schedule, ScheduleEvent, Schedul
 
 CUSTOMER_NOT_FOUND = _("Cliente não encontrado.")
 FIRST_DUE_IN_PAST = _("O primeiro vencimento não pode ser anterior a hoje.")
+FIRST_DUE_TOO_FAR = _("O primeiro vencimento deve estar nos próximos 5 anos.")
+FIRST_DUE_MAX_YEARS = 5
 SCHEDULE_ALREADY_CANCELLED = _("Este agendamento já foi cancelado.")
 SCHEDULE_NOT_ACTIVE = _("Este agendamento não está ativo.")
 
@@ -57,6 +60,8 @@ def schedule_create(
         raise ValidationError({"customer": CUSTOMER_NOT_FOUND})
     if first_due_date < today:
         raise ValidationError({"first_due_date": FIRST_DUE_IN_PAST})
+    if first_due_date > today + relativedelta(years=FIRST_DUE_MAX_YEARS):
+        raise ValidationError({"first_due_date": FIRST_DUE_TOO_FAR})
     schedule = Schedule(
         merchant=merchant,
         customer=customer,

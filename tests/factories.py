@@ -42,7 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "senha-de-teste-123")
+    password = factory.django.Password("senha-de-teste-123")
 
 
 class MerchantFactory(factory.django.DjangoModelFactory):

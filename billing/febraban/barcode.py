@@ -68,12 +68,12 @@ def _amount_to_cents(amount: Decimal | int | str) -> int:
         raise BoletoError(f"Valor inválido: {amount}")
     if amount < 0:
         raise BoletoError(f"Valor negativo não é permitido: {format_brl(amount)}")
-    if amount != amount.quantize(_CENT):
-        raise BoletoError(f"Valor com mais de duas casas decimais: {amount}")
     if amount > MAX_AMOUNT:
         raise BoletoError(
             f"Valor acima do máximo de {format_brl(MAX_AMOUNT)}: informado {format_brl(amount)}"
         )
+    if amount != amount.quantize(_CENT):
+        raise BoletoError(f"Valor com mais de duas casas decimais: {amount}")
     return int(amount * 100)
 
 

@@ -33,6 +33,8 @@ MAX_NAME = 25
 MAX_CITY = 15
 MAX_KEY = 77
 MAX_TXID = 25
+#: Field 54 holds at most 13 characters: "9999999999.99".
+MAX_AMOUNT = Decimal("9999999999.99")
 _TXID_RE = re.compile(r"^(\*\*\*|[A-Za-z0-9]{1,25})$")
 # Template IDs whose value is itself a TLV list: merchant accounts 26–51, additional data 62,
 # unreserved templates 80–99.
@@ -82,12 +84,11 @@ def _format_amount(amount: Decimal) -> str:
         raise PixError(f"Valor do Pix inválido: {amount!r}") from None
     if not amount.is_finite() or amount <= 0:
         raise PixError(f"Valor do Pix deve ser positivo: {amount}")
+    if amount > MAX_AMOUNT:
+        raise PixError(f"Valor do Pix grande demais: {amount} (máximo {MAX_AMOUNT})")
     if amount != amount.quantize(Decimal("0.01")):
         raise PixError(f"Valor do Pix com mais de duas casas decimais: {amount}")
-    text = f"{amount:.2f}"
-    if len(text) > 13:
-        raise PixError(f"Valor do Pix grande demais: {text} (máximo 13 caracteres)")
-    return text
+    return f"{amount:.2f}"
 
 
 def brcode(

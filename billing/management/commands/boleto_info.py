@@ -7,6 +7,7 @@ joined). Errors print one line on stderr and exit with status 1.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -73,10 +74,12 @@ class Command(BaseCommand):
     def _reference_date(value: str | None) -> date:
         if value is None:
             return timezone.localdate()
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise CommandError(
-                f"Data de referência inválida: {value!r} (use o formato AAAA-MM-DD)",
-                returncode=1,
-            ) from None
+        value = value.strip()
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise CommandError(
+            f"Data de referência inválida: {value!r} (use o formato AAAA-MM-DD)", returncode=1
+        )

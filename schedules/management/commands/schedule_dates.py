@@ -70,7 +70,7 @@ class Command(BaseCommand):
         "Mostra as datas de vencimento de uma recorrência (uma data ISO por linha), já "
         "ajustadas ao fim do mês e ao próximo dia útil bancário."
     )
-    # Pure date arithmetic: no database, and no reason to fail because of unrelated checks.
+    # Pure date arithmetic: skipping system checks keeps this support tool instant.
     requires_system_checks: list[str] = []
 
     def create_parser(self, prog_name, subcommand, **kwargs):
