@@ -69,3 +69,10 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_compiled_pt_br_catalogue_is_loaded():
+    from django.utils import translation
+
+    with translation.override("pt-br"):
+        assert translation.gettext("Brazilian Portuguese") == "Português (Brasil)"
