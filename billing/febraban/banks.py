@@ -109,9 +109,15 @@ class BankAccount:
         ):
             if not isinstance(value, str) or (value and not is_digits(value)):
                 raise BoletoError(f"{label} inválido: {value!r} (apenas dígitos)")
-        for label, value in (("Dígito da agência", self.agency_digit),
-                             ("Dígito da conta", self.account_digit)):
-            if not isinstance(value, str) or len(value) > 1 or (value and not value.isalnum()):
+        for label, value in (
+            ("Dígito da agência", self.agency_digit),
+            ("Dígito da conta", self.account_digit),
+        ):
+            if (
+                not isinstance(value, str)
+                or len(value) > 1
+                or (value and not (value.isascii() and value.isalnum()))
+            ):
                 raise BoletoError(f"{label} inválido: {value!r} (um dígito ou letra)")
         if len(self.bank_code) != 3:
             raise BoletoError(f"Código do banco inválido: {self.bank_code!r} (esperados 3 dígitos)")
@@ -250,8 +256,10 @@ class BancoDoBrasil(Bank):
 
     def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
         size = self._sequential_digits(account)
-        start = 6 + len(account.agreement) if len(account.agreement) in (7, 8) else len(
-            account.agreement
+        start = (
+            6 + len(account.agreement)
+            if len(account.agreement) in (7, 8)
+            else len(account.agreement)
         )
         return start, start + size
 

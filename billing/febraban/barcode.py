@@ -41,7 +41,6 @@ MAX_AMOUNT = Decimal("99999999.99")
 _CENT = Decimal("0.01")
 _SEPARATORS = frozenset(" .-\t\r\n\u00a0")
 _DIGITS = frozenset("0123456789")
-_SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
 # (start, end) slices of the linha digitável, 0-based; each of fields 1–3 ends with its DV.
 _LINHA_FIELDS = ((0, 10), (10, 21), (21, 32))
@@ -170,8 +169,7 @@ def format_linha(linha: str) -> str:
     if len(ld) != LINHA_LENGTH:
         raise _length_error(len(ld), "47 para linha digitável")
     return (
-        f"{ld[0:5]}.{ld[5:10]} {ld[10:15]}.{ld[15:21]} {ld[21:26]}.{ld[26:32]} "
-        f"{ld[32]} {ld[33:47]}"
+        f"{ld[0:5]}.{ld[5:10]} {ld[10:15]}.{ld[15:21]} {ld[21:26]}.{ld[26:32]} {ld[32]} {ld[33:47]}"
     )
 
 
@@ -197,7 +195,7 @@ class ParsedBoleto:
 
 
 def _today_sao_paulo() -> date:
-    return datetime.now(_SAO_PAULO).date()
+    return datetime.now(ZoneInfo("America/Sao_Paulo")).date()
 
 
 def parse(user_input: str, *, reference_date: date | None = None) -> ParsedBoleto:
@@ -226,9 +224,7 @@ def parse(user_input: str, *, reference_date: date | None = None) -> ParsedBolet
         raise _length_error(n, "44 para código de barras ou 47 para linha digitável")
 
     if barcode[3] != CURRENCY_REAL:
-        raise BoletoError(
-            f"Código de moeda inválido: {barcode[3]} (apenas 9, real, é aceito)"
-        )
+        raise BoletoError(f"Código de moeda inválido: {barcode[3]} (apenas 9, real, é aceito)")
     reference = _today_sao_paulo() if reference_date is None else reference_date
     factor = int(barcode[5:9])
     return ParsedBoleto(

@@ -104,8 +104,9 @@ def test_default_reference_is_localdate():
         ((), {}, "Informe a linha digitável"),
         ((LINHA,), {"reference_date": "27/11/2016"}, "Data de referência inválida"),
         ((LINHA,), {"reference_date": "2016-02-30"}, "Data de referência inválida"),
-        # 2016-11-27 + 3200 days: the 2016 date is too old, the next one (+9000) too far.
-        ((LINHA,), {"reference_date": "2025-08-24"}, "fora da janela do fator"),
+        # 2016-11-27 + 3200 days: the 2016 date is more than 3000 days old and the next date
+        # with factor 6991 (9000 days later) more than 5500 days ahead.
+        ((LINHA,), {"reference_date": "2025-09-01"}, "fora da janela do fator"),
     ],
 )
 def test_call_command_errors(args, options, message):
@@ -153,16 +154,37 @@ def test_process_success_prints_one_json_object():
         ([LINHA + "1"], "Tamanho inválido: 48 dígitos"),
         ([BARCODE[:-1]], "Tamanho inválido: 43 dígitos"),
         ([_with(LINHA, 9, "0")], "Dígito verificador do campo 1 inválido: esperado 9, informado 0"),
-        ([_with(LINHA, 20, "5")], "Dígito verificador do campo 2 inválido: esperado 4, informado 5"),
-        ([_with(LINHA, 31, "4")], "Dígito verificador do campo 3 inválido: esperado 3, informado 4"),
-        ([_with(LINHA, 32, "2")], "Dígito verificador geral (campo 4) inválido: esperado 1, "
-                                  "informado 2"),
-        ([_with(BARCODE, 4, "7")], "Dígito verificador geral (posição 5 do código de barras) "
-                                   "inválido: esperado 1, informado 7"),
+        (
+            [_with(LINHA, 20, "5")],
+            "Dígito verificador do campo 2 inválido: esperado 4, informado 5",
+        ),
+        (
+            [_with(LINHA, 31, "4")],
+            "Dígito verificador do campo 3 inválido: esperado 3, informado 4",
+        ),
+        (
+            [_with(LINHA, 32, "2")],
+            "Dígito verificador geral (campo 4) inválido: esperado 1, informado 2",
+        ),
+        (
+            [_with(BARCODE, 4, "7")],
+            "Dígito verificador geral (posição 5 do código de barras) "
+            "inválido: esperado 1, informado 7",
+        ),
         ([LINHA, "--reference-date", "2016-13-01"], "Data de referência inválida"),
     ],
-    ids=["letter-O", "letters", "48-digits", "43-digits", "dv-field-1", "dv-field-2",
-         "dv-field-3", "dv-general-linha", "dv-general-barcode", "bad-reference-date"],
+    ids=[
+        "letter-O",
+        "letters",
+        "48-digits",
+        "43-digits",
+        "dv-field-1",
+        "dv-field-2",
+        "dv-field-3",
+        "dv-general-linha",
+        "dv-general-barcode",
+        "bad-reference-date",
+    ],
 )
 def test_process_errors(args, message):
     result = manage(*args)

@@ -150,7 +150,8 @@ def test_barcode_dv_special_cases():
 
 
 def test_generic_mod11_replacements():
-    assert mod11("0900000000453", weights=(2, 3, 4, 5, 6, 7), replacements={10: "P", 11: "0"}) == "P"
+    bradesco = {"weights": (2, 3, 4, 5, 6, 7), "replacements": {10: "P", 11: "0"}}
+    assert mod11("0900000000453", **bradesco) == "P"
     assert mod11("000000000456") == "1"
     assert mod11("001") == "9"  # bank code DV: 001-9
     with pytest.raises(ValueError):
@@ -349,12 +350,20 @@ def test_exhaustive_substitutions_on_random_barcode(barcode):
     separator=st.sampled_from(["", " ", ".", "-", " . "]),
 )
 @example(
-    bank_code="001", cents=9_999_999_999, reference=date(2049, 10, 14), offset=-1,
-    campo_livre="0" * 25, separator="",
+    bank_code="001",
+    cents=9_999_999_999,
+    reference=date(2049, 10, 14),
+    offset=-1,
+    campo_livre="0" * 25,
+    separator="",
 )
 @example(
-    bank_code="999", cents=0, reference=date(2025, 2, 22), offset=0,
-    campo_livre="9" * 25, separator=" ",
+    bank_code="999",
+    cents=0,
+    reference=date(2025, 2, 22),
+    offset=0,
+    campo_livre="9" * 25,
+    separator=" ",
 )
 def test_build_parse_round_trip(bank_code, cents, reference, offset, campo_livre, separator):
     due = None if offset is None else reference + timedelta(days=offset)
@@ -537,7 +546,8 @@ def test_build_rejects_bad_parts():
         (" .-", "Nenhum dígito informado"),
         ("8" + "0" * 47, "Linha de arrecadação (48 dígitos, começa com 8"),
         (
-            "00190000090123456700400000005173169910000040000"[:9] + "0"
+            "00190000090123456700400000005173169910000040000"[:9]
+            + "0"
             + "00190000090123456700400000005173169910000040000"[10:],
             "Dígito verificador do campo 1 inválido: esperado 9, informado 0",
         ),
@@ -591,7 +601,10 @@ def test_registry_and_names():
     assert [b.code for b in supported_banks()] == ["001", "033", "237", "341"]
     assert isinstance(get_bank("001"), BancoDoBrasil)
     assert {b.code: b.code_with_dv for b in supported_banks()} == {
-        "001": "001-9", "033": "033-7", "237": "237-2", "341": "341-7",
+        "001": "001-9",
+        "033": "033-7",
+        "237": "237-2",
+        "341": "341-7",
     }
     with pytest.raises(BoletoError, match="Banco 104 \\(Caixa Econômica Federal\\) não suportado"):
         get_bank("104")
@@ -626,18 +639,60 @@ def test_banco_do_brasil_vectors(v):
 # size (R$ 135,00, agência 4042, conta 61900).
 BB_LAYOUTS = [
     # (agreement, long_nn, wallet, nosso_numero, due date, campo livre, barcode)
-    ("12387989", False, "18", 777700168, date(2008, 2, 1), "0000001238798977770016818",
-     "00193376900000135000000001238798977770016818"),
-    ("1238798", False, "18", 7777700168, date(2008, 2, 3), "0000001238798777770016818",
-     "00193377100000135000000001238798777770016818"),
-    ("123879", False, "18", 1234, date(2008, 2, 1), "1238790123440420006190018",
-     "00192376900000135001238790123440420006190018"),
-    ("123879", True, "16", 1234567899, date(2008, 2, 1), "1238790000000123456789921",
-     "00199376900000135001238790000000123456789921"),
-    ("123879", True, "18", 1234567899, date(2008, 2, 1), "1238790000000123456789921",
-     "00199376900000135001238790000000123456789921"),
-    ("1238", False, "18", 123456, date(2008, 2, 1), "1238012345640420006190018",
-     "00191376900000135001238012345640420006190018"),
+    (
+        "12387989",
+        False,
+        "18",
+        777700168,
+        date(2008, 2, 1),
+        "0000001238798977770016818",
+        "00193376900000135000000001238798977770016818",
+    ),
+    (
+        "1238798",
+        False,
+        "18",
+        7777700168,
+        date(2008, 2, 3),
+        "0000001238798777770016818",
+        "00193377100000135000000001238798777770016818",
+    ),
+    (
+        "123879",
+        False,
+        "18",
+        1234,
+        date(2008, 2, 1),
+        "1238790123440420006190018",
+        "00192376900000135001238790123440420006190018",
+    ),
+    (
+        "123879",
+        True,
+        "16",
+        1234567899,
+        date(2008, 2, 1),
+        "1238790000000123456789921",
+        "00199376900000135001238790000000123456789921",
+    ),
+    (
+        "123879",
+        True,
+        "18",
+        1234567899,
+        date(2008, 2, 1),
+        "1238790000000123456789921",
+        "00199376900000135001238790000000123456789921",
+    ),
+    (
+        "1238",
+        False,
+        "18",
+        123456,
+        date(2008, 2, 1),
+        "1238012345640420006190018",
+        "00191376900000135001238012345640420006190018",
+    ),
 ]
 
 
@@ -648,8 +703,14 @@ def test_banco_do_brasil_other_convenio_sizes(
     agreement, long_nn, wallet, nn, due, campo_livre, barcode
 ):
     bank = BancoDoBrasil()
-    account = BankAccount(bank_code="001", agency="4042", account="61900", wallet=wallet,
-                          agreement=agreement, long_nosso_numero=long_nn)
+    account = BankAccount(
+        bank_code="001",
+        agency="4042",
+        account="61900",
+        wallet=wallet,
+        agreement=agreement,
+        long_nosso_numero=long_nn,
+    )
     assert bank.campo_livre(account, nn) == campo_livre
     assert bank.nosso_numero_from_campo_livre(account, campo_livre) == nn
     assert bank.barcode(account, nn, due, Decimal("135.00")) == barcode
@@ -667,14 +728,25 @@ def test_banco_do_brasil_other_convenio_sizes(
 def test_banco_do_brasil_dv_examples():
     # brcobranca banco_brasil_spec.rb: nosso número and agência/conta DVs (mod 11, 9..2).
     for digits, dv in [
-        ("12387989000004042", "4"), ("12387989000061900", "7"), ("12387989000000719", "2"),
-        ("4042", "8"), ("0719", "6"), ("00061900", "0"), ("00001448", "6"), ("0548", "7"),
-        ("85068014982", "9"), ("05009401448", "1"), ("12387987777700168", "2"),
+        ("12387989000004042", "4"),
+        ("12387989000061900", "7"),
+        ("12387989000000719", "2"),
+        ("4042", "8"),
+        ("0719", "6"),
+        ("00061900", "0"),
+        ("00001448", "6"),
+        ("0548", "7"),
+        ("85068014982", "9"),
+        ("05009401448", "1"),
+        ("12387987777700168", "2"),
     ]:
         assert BancoDoBrasil.dv(digits) == dv, digits
     # remainder 10 → X
-    x_case = next(f"{n:011d}" for n in range(10_000) if mod11_remainder(
-        f"{n:011d}", (9, 8, 7, 6, 5, 4, 3, 2)) == 10)
+    x_case = next(
+        f"{n:011d}"
+        for n in range(10_000)
+        if mod11_remainder(f"{n:011d}", (9, 8, 7, 6, 5, 4, 3, 2)) == 10
+    )
     assert BancoDoBrasil.dv(x_case) == "X"
 
 
@@ -683,8 +755,9 @@ def test_banco_do_brasil_errors():
     with pytest.raises(BoletoError, match="esperados 4, 6, 7 ou 8 dígitos"):
         bank.campo_livre(BankAccount(bank_code="001", agreement="12345", wallet="17"), 1)
     with pytest.raises(BoletoError, match="carteiras 16 e 18"):
-        bank.campo_livre(BankAccount(bank_code="001", agreement="123879", wallet="17",
-                                     long_nosso_numero=True), 1)
+        bank.campo_livre(
+            BankAccount(bank_code="001", agreement="123879", wallet="17", long_nosso_numero=True), 1
+        )
     account = BankAccount(bank_code="001", agreement="1234567", wallet="17")
     with pytest.raises(BoletoError, match="Nosso número fora do intervalo: 10000000000"):
         bank.campo_livre(account, 10**10)
@@ -704,8 +777,9 @@ def test_itau_vector(v):
     cl = v["barcode"][19:]
     # carteira (3) + NN (8) + DAC (1) + agência (4) + conta (5) + DAC agência/conta (1) + 000
     assert cl[22:] == "000"
-    account = BankAccount(bank_code="341", agency=cl[12:16], account=cl[16:21],
-                          account_digit=cl[21], wallet=cl[0:3])
+    account = BankAccount(
+        bank_code="341", agency=cl[12:16], account=cl[16:21], account_digit=cl[21], wallet=cl[0:3]
+    )
     nosso_numero = int(cl[3:11])
     bank = get_bank("341")
     _rebuild(bank, account, nosso_numero, v)
@@ -720,23 +794,32 @@ def test_itau_vector(v):
 # BoletoNetCore @ 41e7440121b8 BancoItauCarteira109Tests.cs: agência 1234, conta 56789, carteira
 # 109; the printed nosso número of each case (covers every DAC value but 1, 3, 5, 7, 9).
 ITAU_109_DACS = {
-    223350: "2", 223352: "8", 223345: "2", 223346: "0", 223353: "6",
-    223351: "0", 223348: "6", 223349: "4", 223347: "8",
+    223350: "2",
+    223352: "8",
+    223345: "2",
+    223346: "0",
+    223353: "6",
+    223351: "0",
+    223348: "6",
+    223349: "4",
+    223347: "8",
 }
 
 
 def test_itau_dac_cases():
     bank = Itau()
-    account = BankAccount(bank_code="341", agency="1234", account="56789", account_digit="0",
-                          wallet="109")
+    account = BankAccount(
+        bank_code="341", agency="1234", account="56789", account_digit="0", wallet="109"
+    )
     for nn, dac in ITAU_109_DACS.items():
         assert bank.format_nosso_numero(account, nn) == f"109/{nn:08d}-{dac}"
     # Carteiras 112, 126, 131, 146, 150, 168: DAC over carteira + NN only (docs §4).
     account_112 = BankAccount(bank_code="341", agency="1234", account="12345", wallet="112")
     assert bank.nosso_numero_dac(account_112, 223345) == str(mod10("112" + "00223345"))
     with pytest.raises(BoletoError, match="Carteira Itaú 198 usa o layout especial"):
-        bank.campo_livre(BankAccount(bank_code="341", agency="1234", account="12345",
-                                     wallet="198"), 1)
+        bank.campo_livre(
+            BankAccount(bank_code="341", agency="1234", account="12345", wallet="198"), 1
+        )
     with pytest.raises(BoletoError, match="Nosso número fora do intervalo"):
         bank.campo_livre(account, 10**8)
 
@@ -760,7 +843,15 @@ def test_bradesco_vector(v):
 
 # BoletoNetCore @ 41e7440121b8 BancoBradescoCarteira09.cs: carteira 09, printed nosso número.
 BRADESCO_09_DVS = {
-    453: "P", 456: "4", 444: "0", 468: "8", 443: "2", 414: "9", 561: "7", 445: "9", 562: "5",
+    453: "P",
+    456: "4",
+    444: "0",
+    468: "8",
+    443: "2",
+    414: "9",
+    561: "7",
+    445: "9",
+    562: "5",
 }
 
 
@@ -771,8 +862,9 @@ def test_bradesco_dv_cases():
         assert bank.format_nosso_numero(account, nn) == f"09/{nn:011d}-{dv}"
     assert bank.nosso_numero_max(account) == 99_999_999_999
     with pytest.raises(BoletoError, match="Conta inválido: 12345678 tem mais de 7 dígitos"):
-        bank.campo_livre(BankAccount(bank_code="237", agency="1234", account="12345678",
-                                     wallet="09"), 1)
+        bank.campo_livre(
+            BankAccount(bank_code="237", agency="1234", account="12345678", wallet="09"), 1
+        )
 
 
 @pytest.mark.parametrize("v", _vectors("033"), ids=_id)

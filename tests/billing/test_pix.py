@@ -208,9 +208,9 @@ def test_generated_payloads_always_validate(key, name, city, cents, txid):
     assert validate_brcode(payload)
     parsed = parse_brcode(payload)
     assert parsed["26"]["01"] == key
-    assert len(parsed["59"]) <= 25 and parsed["59"].isascii() and parsed["59"] == parsed[
-        "59"
-    ].upper()
+    assert (
+        len(parsed["59"]) <= 25 and parsed["59"].isascii() and parsed["59"] == parsed["59"].upper()
+    )
     assert len(parsed["60"]) <= 15
     if amount is not None:
         assert Decimal(parsed["54"]) == amount
@@ -259,9 +259,7 @@ def _function_modules(version: int) -> set[tuple[int, int]]:
             for cx in centres:
                 if (cy, cx) in corners:
                     continue
-                function.update(
-                    (cy + dy, cx + dx) for dy in range(-2, 3) for dx in range(-2, 3)
-                )
+                function.update((cy + dy, cx + dx) for dy in range(-2, 3) for dx in range(-2, 3))
     if version >= 7:
         for a in range(6):
             for b in range(size - 11, size - 8):
@@ -353,8 +351,13 @@ def test_qr_decoder_sanity():
     "payload",
     [
         REAL,
-        brcode("financeiro@example.com.br", "Padaria São José", "Campinas", Decimal("89.90"),
-               txid="FAT000123"),
+        brcode(
+            "financeiro@example.com.br",
+            "Padaria São José",
+            "Campinas",
+            Decimal("89.90"),
+            txid="FAT000123",
+        ),
         brcode("123e4567-e89b-12d3-a456-426614174000", "Clínica Ágil", "Belo Horizonte", None),
     ],
     ids=["real-bb-cobv", "static-email", "static-evp-no-amount"],
