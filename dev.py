@@ -34,7 +34,7 @@ def run(*args: str, **kwargs) -> None:
 
 
 def ensure_venv() -> None:
-    if sys.version_info[:2] < (3, 11):
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is
         sys.exit("Python 3.11 or newer is required.")
     if not PY.exists():
         log("creating .venv")
@@ -84,10 +84,28 @@ def start(argv: list[str]) -> int:
     var = ROOT / "var"
     processes = {
         "web": [str(PY), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        "worker": [celery, "-A", "portal", "worker", "-l", "info", "--concurrency", "1",
-                   "-n", "worker@%h"],
-        "beat": [celery, "-A", "portal", "beat", "-l", "info",
-                 "-s", str(var / "celerybeat-schedule")],
+        "worker": [
+            celery,
+            "-A",
+            "portal",
+            "worker",
+            "-l",
+            "info",
+            "--concurrency",
+            "1",
+            "-n",
+            "worker@%h",
+        ],
+        "beat": [
+            celery,
+            "-A",
+            "portal",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(var / "celerybeat-schedule"),
+        ],
     }
     children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in processes.items()}
     time.sleep(2)

@@ -34,9 +34,7 @@ class Customer(MerchantOwnedModel):
     """The pagador: who receives and pays the merchant's boletos."""
 
     name = models.CharField(_("nome"), max_length=150)
-    document = models.CharField(
-        _("CPF ou CNPJ"), max_length=14, validators=[validate_cpf_or_cnpj]
-    )
+    document = models.CharField(_("CPF ou CNPJ"), max_length=14, validators=[validate_cpf_or_cnpj])
     email = models.EmailField(_("e-mail"), max_length=254)
     phone = models.CharField(_("telefone"), max_length=20, blank=True)
     address_street = models.CharField(_("endereço"), max_length=200)
@@ -105,9 +103,7 @@ class Boleto(MerchantOwnedModel):
     due_date = models.DateField(_("vencimento"))
     amount = amount_field(_("valor"))
     status = models.CharField(_("situação"), max_length=10, choices=Status.choices)
-    delivery_status = models.CharField(
-        _("entrega"), max_length=12, choices=DeliveryStatus.choices
-    )
+    delivery_status = models.CharField(_("entrega"), max_length=12, choices=DeliveryStatus.choices)
     issued_at = models.DateTimeField(_("emitido em"))
     handed_off_at = models.DateTimeField(_("entregue para envio em"), null=True, blank=True)
     payer = models.JSONField(_("pagador (na emissão)"), default=dict)
@@ -116,6 +112,7 @@ class Boleto(MerchantOwnedModel):
     nosso_numero = models.PositiveBigIntegerField(_("nosso número"), null=True, blank=True)
     barcode = models.CharField(_("código de barras"), max_length=44, blank=True)
     linha_digitavel = models.CharField(_("linha digitável"), max_length=47, blank=True)
+    pix_payload = models.TextField(_("Pix copia e cola"), blank=True)
     pdf = models.FileField(_("PDF"), upload_to="boletos/%Y/%m/", blank=True)
 
     class Meta:
@@ -132,6 +129,12 @@ class Boleto(MerchantOwnedModel):
             models.CheckConstraint(
                 condition=Q(status="issued") | Q(delivery_status="n/a"),
                 name="boleto_skipped_not_delivered",
+            ),
+            # A nosso número identifies one boleto of the merchant's account at the bank.
+            models.UniqueConstraint(
+                fields=["merchant", "nosso_numero"],
+                condition=Q(nosso_numero__isnull=False),
+                name="boleto_nosso_numero_per_merchant",
             ),
         ]
         indexes = [

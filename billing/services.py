@@ -1,14 +1,23 @@
-"""Writes on customers (pagadores)."""
+"""Writes on customers (pagadores) and boleto documents."""
+
+import io
+import logging
+import zipfile
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Customer
+from billing.models import Boleto, Customer
 from portal.documents import normalize_document
 from portal.models import Merchant
 
+logger = logging.getLogger(__name__)
+
 CUSTOMER_DUPLICATE_DOCUMENT = _("Já existe um cliente com este CPF/CNPJ.")
+BOLETO_HAS_NO_PDF = _("Esta parcela não foi emitida e não tem boleto.")
 
 
 def customer_create(*, merchant: Merchant, **fields) -> Customer:
@@ -20,3 +29,52 @@ def customer_create(*, merchant: Merchant, **fields) -> Customer:
     with transaction.atomic():
         customer.save()
     return customer
+
+
+def _pdf_name(boleto: Boleto) -> str:
+    return (
+        f"boletos/{boleto.merchant_id}/{boleto.schedule.number}-{boleto.sequence}-{boleto.pk}.pdf"
+    )
+
+
+def boleto_pdf(*, boleto: Boleto) -> bytes:
+    """The boleto's PDF: rendered once from its issue-time snapshot, stored, then reused.
+
+    Two renders racing for the same boleto produce the same document; the first to record its
+    file wins and the other's file is removed.
+    """
+    if boleto.status != Boleto.Status.ISSUED or not boleto.barcode:
+        raise ValidationError(BOLETO_HAS_NO_PDF)
+    if boleto.pdf:
+        try:
+            with boleto.pdf.open("rb") as stored:
+                return stored.read()
+        except FileNotFoundError:
+            logger.warning("stored PDF missing for boleto %s; rendering again", boleto.pk)
+    from billing.pdf import render_boleto_pdf
+
+    content = render_boleto_pdf(boleto)
+    name = default_storage.save(_pdf_name(boleto), ContentFile(content))
+    # Compare-and-set on the value this call saw ('' or a file that went missing).
+    won = Boleto.objects.filter(pk=boleto.pk, pdf=boleto.pdf.name or "").update(pdf=name)
+    if won:
+        boleto.pdf.name = name
+    else:
+        default_storage.delete(name)
+    return content
+
+
+BOLETO_ZIP_LIMIT = 500
+
+
+def boletos_zip(*, boletos) -> bytes:
+    """One ZIP with the PDF of each boleto (rendering those not rendered yet)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for boleto in boletos:
+            archive.writestr(boleto_filename(boleto), boleto_pdf(boleto=boleto))
+    return buffer.getvalue()
+
+
+def boleto_filename(boleto: Boleto) -> str:
+    return f"boleto-agendamento-{boleto.schedule.number}-parcela-{boleto.sequence}.pdf"

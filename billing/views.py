@@ -1,12 +1,17 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
 from billing import selectors, services
 from billing.forms import CustomerForm
+from billing.models import Boleto
 from portal.tenancy import MerchantRequiredMixin
 
 
@@ -26,9 +31,7 @@ class CustomerCreateView(MerchantRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            customer = services.customer_create(
-                merchant=self.request.merchant, **form.cleaned_data
-            )
+            customer = services.customer_create(merchant=self.request.merchant, **form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -36,3 +39,68 @@ class CustomerCreateView(MerchantRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Cliente %(name)s cadastrado.") % {"name": customer.name})
         return redirect("billing:customer_list")
+
+
+class BoletoListView(MerchantRequiredMixin, TemplateView):
+    template_name = "billing/boleto_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        delivery = self.request.GET.get("entrega", "")
+        if delivery not in Boleto.DeliveryStatus.values:
+            delivery = ""
+        queryset = selectors.boleto_list(merchant=self.request.merchant, delivery_status=delivery)
+        context.update(
+            page=Paginator(queryset, 50).get_page(self.request.GET.get("page")),
+            delivery=delivery,
+            delivery_choices=[
+                c
+                for c in Boleto.DeliveryStatus.choices
+                if c[0] != Boleto.DeliveryStatus.NOT_APPLICABLE
+            ],
+            zip_limit=services.BOLETO_ZIP_LIMIT,
+        )
+        return context
+
+
+class BoletoPdfView(MerchantRequiredMixin, View):
+    def get(self, request, boleto_id):
+        boleto = selectors.boleto_get(merchant=request.merchant, boleto_id=boleto_id)
+        try:
+            content = services.boleto_pdf(boleto=boleto)
+        except ValidationError as exc:
+            raise Http404(" ".join(exc.messages)) from exc
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=request.GET.get("inline") != "1",
+            filename=services.boleto_filename(boleto),
+        )
+        return response
+
+
+class BoletoZipView(MerchantRequiredMixin, View):
+    def post(self, request):
+        raw_ids = request.POST.getlist("boleto")
+        ids = [int(v) for v in raw_ids if v.isdigit() and len(v) <= 18]
+        boletos = list(selectors.boletos_for_zip(merchant=request.merchant, boleto_ids=ids))
+        back = request.POST.get("next") or reverse("billing:boleto_list")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("billing:boleto_list")
+        if not boletos:
+            messages.error(request, _("Selecione ao menos um boleto para baixar."))
+            return redirect(back)
+        if len(boletos) > services.BOLETO_ZIP_LIMIT:
+            messages.error(
+                request,
+                _("Selecione no máximo %(limit)s boletos por arquivo ZIP.")
+                % {"limit": services.BOLETO_ZIP_LIMIT},
+            )
+            return redirect(back)
+        response = HttpResponse(
+            services.boletos_zip(boletos=boletos), content_type="application/zip"
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"boletos-{stamp}.zip"
+        )
+        return response

@@ -29,8 +29,11 @@ def _is_repeated(value: str) -> bool:
 
 def is_valid_cpf(value: str) -> bool:
     value = normalize_document(value)
-    return len(value) == 11 and value.isdigit() and not _is_repeated(value) and (
-        stdnum_cpf.is_valid(value)
+    return (
+        len(value) == 11
+        and value.isdigit()
+        and not _is_repeated(value)
+        and (stdnum_cpf.is_valid(value))
     )
 
 

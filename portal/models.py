@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -68,8 +69,17 @@ class Merchant(TimeStampedModel):
     account_digit = models.CharField(_("dígito da conta"), max_length=1, blank=True)
     wallet = models.CharField(_("carteira"), max_length=3)
     agreement = models.CharField(_("convênio / código do beneficiário"), max_length=9, blank=True)
-    # Per-merchant counters: allocated with an atomic UPDATE ... RETURNING, never read-then-write.
+    pix_key = models.CharField(
+        _("chave Pix"),
+        max_length=77,
+        blank=True,
+        help_text=_("Opcional: com uma chave, cada boleto traz também um QR Code Pix."),
+    )
+    # Per-merchant counters (schedule numbers are allocated under this row's lock).
     next_schedule_number = models.PositiveBigIntegerField(default=1, editable=False)
+    # Nosso número counter for SQLite only; PostgreSQL uses a sequence per merchant
+    # (billing/nosso_numero.py).
+    next_nosso_numero = models.PositiveBigIntegerField(default=1, editable=False)
     late_fee_percent = models.DecimalField(
         _("multa (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
     )
@@ -91,8 +101,38 @@ class Merchant(TimeStampedModel):
         return self.trade_name or self.legal_name
 
     def save(self, *args, **kwargs):
+        from billing.nosso_numero import ensure_sequences
+
+        adding = self._state.adding
         self.cnpj = normalize_document(self.cnpj)
         super().save(*args, **kwargs)
+        if adding:
+            ensure_sequences([self.pk])
+
+    def clean(self):
+        from billing.febraban import BoletoError
+        from billing.numbers import bank_account
+
+        if self.bank_code:
+            try:
+                bank, account = bank_account(self.account_snapshot())
+                bank.campo_livre(account, 1)
+            except BoletoError as exc:
+                raise ValidationError(
+                    _("Dados bancários inválidos para o banco %(bank)s: %(error)s")
+                    % {"bank": self.get_bank_code_display(), "error": exc}
+                ) from exc
+
+    def account_snapshot(self) -> dict:
+        return {
+            "bank_code": self.bank_code,
+            "agency": self.agency,
+            "agency_digit": self.agency_digit,
+            "account": self.account,
+            "account_digit": self.account_digit,
+            "wallet": self.wallet,
+            "agreement": self.agreement,
+        }
 
 
 class Membership(TimeStampedModel):

@@ -16,6 +16,8 @@ def enqueue_on_commit(task, **kwargs) -> None:
         try:
             task.delay(**kwargs)
         except Exception:
-            logger.exception("could not queue %s %s; a periodic sweep will retry", task.name, kwargs)
+            logger.exception(
+                "could not queue %s %s; a periodic sweep will retry", task.name, kwargs
+            )
 
     transaction.on_commit(publish)

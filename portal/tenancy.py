@@ -13,7 +13,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from portal.models import Membership, Merchant
+from portal.models import Membership
 
 SESSION_MERCHANT_KEY = "merchant_id"
 

@@ -42,6 +42,4 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args, merchant, **kwargs):
         super().__init__(*args, **kwargs)
         # Only this merchant's customers can be chosen: another merchant's id is "not found".
-        self.fields["customer"].queryset = Customer.objects.for_merchant(merchant).order_by(
-            "name"
-        )
+        self.fields["customer"].queryset = Customer.objects.for_merchant(merchant).order_by("name")

@@ -6,10 +6,13 @@ Contract:
   cursor in the same transaction, so concurrent generators split the work instead of sharing it.
 - An installment whose due date has already passed when it is first seen is recorded as
   ``skipped``, never issued.
-- Work is done in batches: one SELECT, one INSERT and one UPDATE per batch, never per row.
+- Work is done in batches: a fixed number of statements per batch (lock, insert, cursor update),
+  never per row. On PostgreSQL the insert is a COPY (see ``_insert_postgresql``; bench/generator.py
+  and docs/benchmarks.md measure it), elsewhere bulk_create.
 - Newly issued installments are handed to delivery after the batch commits.
 """
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -150,9 +153,11 @@ def _load_beneficiaries(cache: dict[int, dict], merchant_ids: set[int]) -> None:
 
 def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: IssueRun) -> None:
     now = timezone.now()
-    boletos: list[Boleto] = []
+    # One plain tuple per installment (no model instances): (merchant_id, schedule_id, sequence,
+    # due_date, amount, issued, payer).
+    installments: list[tuple] = []
     cursors: list[tuple[int, int, date]] = []
-    due_date = dates.due_date
+    due_date = _memoized_due_date({})
     one_day = timedelta(days=1)
     for row in rows:
         schedule_id, merchant_id, amount, every, first_due, lead_days, sequence = row[:7]
@@ -165,26 +170,8 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
                 break
             if due - lead > today:
                 break
-            issued = due >= today
-            boletos.append(
-                Boleto(
-                    merchant_id=merchant_id,
-                    schedule_id=schedule_id,
-                    sequence=sequence,
-                    due_date=due,
-                    amount=amount,
-                    status=Boleto.Status.ISSUED if issued else Boleto.Status.SKIPPED,
-                    delivery_status=(
-                        Boleto.DeliveryStatus.PENDING
-                        if issued
-                        else Boleto.DeliveryStatus.NOT_APPLICABLE
-                    ),
-                    issued_at=now,
-                    payer=payer,
-                    beneficiary=beneficiaries[merchant_id],
-                    created_at=now,
-                    updated_at=now,
-                )
+            installments.append(
+                (merchant_id, schedule_id, sequence, due, amount, due >= today, payer)
             )
             sequence += 1
         try:
@@ -195,16 +182,20 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
             logger.error("schedule %s has no due date past the holiday calendar", schedule_id)
             next_issue_on = date.max
         cursors.append((schedule_id, sequence, next_issue_on))
-    Boleto.objects.bulk_create(boletos, batch_size=1000)
+
+    if connection.vendor == "postgresql":
+        ids = _insert_postgresql(installments, beneficiaries, now)
+    else:
+        ids = _insert_generic(installments, beneficiaries, now)
     _advance_cursors(cursors, now)
 
     issued_by_merchant: dict[int, list[int]] = defaultdict(list)
-    for boleto in boletos:
-        if boleto.status == Boleto.Status.ISSUED:
-            issued_by_merchant[boleto.merchant_id].append(boleto.pk)
-            run.issued += 1
-        else:
-            run.skipped += 1
+    for boleto_id, installment in zip(ids, installments, strict=True):
+        if installment[5]:
+            issued_by_merchant[installment[0]].append(boleto_id)
+    issued = sum(len(boleto_ids) for boleto_ids in issued_by_merchant.values())
+    run.issued += issued
+    run.skipped += len(installments) - issued
     run.schedules += len(rows)
     run.batches += 1
     if issued_by_merchant:
@@ -213,9 +204,150 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
         delivery_hand_off_on_commit(issued_by_merchant)
 
 
+def _memoized_due_date(memo: dict):
+    """``dates.due_date`` with a per-batch memo: schedules cluster on a few first due dates (the
+    5th, the 10th, ...), so most (first_due, every, sequence) triples repeat within a batch."""
+    compute = dates.due_date
+
+    def due_date(first_due: date, every: int, sequence: int) -> date:
+        key = (first_due, every, sequence)
+        try:
+            return memo[key]
+        except KeyError:
+            memo[key] = value = compute(first_due, every, sequence)  # errors are not memoized
+            return value
+
+    return due_date
+
+
+def _insert_generic(installments: list[tuple], beneficiaries: dict[int, dict], now) -> list[int]:
+    """Any backend: bulk_create (one INSERT per 1,000 rows, ids back where the backend can)."""
+    boletos = [
+        Boleto(
+            merchant_id=merchant_id,
+            schedule_id=schedule_id,
+            sequence=sequence,
+            due_date=due,
+            amount=amount,
+            status=Boleto.Status.ISSUED if issued else Boleto.Status.SKIPPED,
+            delivery_status=(
+                Boleto.DeliveryStatus.PENDING if issued else Boleto.DeliveryStatus.NOT_APPLICABLE
+            ),
+            issued_at=now,
+            payer=payer,
+            beneficiary=beneficiaries[merchant_id],
+            created_at=now,
+            updated_at=now,
+        )
+        for merchant_id, schedule_id, sequence, due, amount, issued, payer in installments
+    ]
+    Boleto.objects.bulk_create(boletos, batch_size=1000)
+    return [boleto.pk for boleto in boletos]
+
+
+# Columns the PostgreSQL fast path computes per row; every other concrete column of Boleto gets its
+# model default (NULL numbers and hand-off time, empty barcode/PDF), read from the model so that a
+# new field cannot be silently left out.
+_COMPUTED_COLUMNS = (
+    "id",
+    "merchant_id",
+    "schedule_id",
+    "sequence",
+    "due_date",
+    "amount",
+    "status",
+    "delivery_status",
+    "issued_at",
+    "payer",
+    "beneficiary",
+    "created_at",
+    "updated_at",
+)
+
+
+def _constant_columns() -> tuple[tuple[str, ...], tuple]:
+    columns, values = [], []
+    for field in Boleto._meta.concrete_fields:
+        if field.column in _COMPUTED_COLUMNS:
+            continue
+        columns.append(field.column)
+        values.append(field.get_db_prep_save(field.get_default(), connection))
+    return tuple(columns), tuple(values)
+
+
+_json_dumps = json.JSONEncoder().encode  # what JSONField stores: json.dumps with no options
+_ISSUED = (Boleto.Status.ISSUED.value, Boleto.DeliveryStatus.PENDING.value)
+_SKIPPED = (Boleto.Status.SKIPPED.value, Boleto.DeliveryStatus.NOT_APPLICABLE.value)
+
+
+def _insert_postgresql(installments: list[tuple], beneficiaries: dict[int, dict], now) -> list[int]:
+    """PostgreSQL: COPY the batch in, with ids drawn beforehand from the table's own sequence.
+
+    Row for row this stores what bulk_create stores, but bulk_create spends most of a batch in
+    Python (a model instance per row, per-field preparation, and client-side quoting of its UNNEST
+    arrays, which escapes every quote of every JSON snapshot with a regex). COPY hands psycopg
+    plain tuples that its C code formats. Constraints, the (schedule, sequence) unique key above
+    all, and foreign keys are enforced exactly as for an INSERT.
+    """
+    if not installments:
+        return []
+    constant_columns, constant_values = _constant_columns()
+    table = Boleto._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq)"
+            " AS q, generate_series(1, %s)",
+            [table, len(installments)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        beneficiary_json: dict[int, str] = {}
+        payer_json: dict[int, str] = {}  # a catching-up schedule repeats the same payer dict
+        columns = ", ".join(_COMPUTED_COLUMNS + constant_columns)
+        # COPY goes to psycopg directly: translate its errors (IntegrityError on a duplicate
+        # installment, ...) into Django's, as cursor.execute does.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            write_row = copy.write_row
+            for boleto_id, (merchant_id, schedule_id, sequence, due, amount, issued, payer) in zip(
+                ids, installments, strict=True
+            ):
+                beneficiary = beneficiary_json.get(merchant_id)
+                if beneficiary is None:
+                    beneficiary = beneficiary_json[merchant_id] = _json_dumps(
+                        beneficiaries[merchant_id]
+                    )
+                payer_text = payer_json.get(id(payer))
+                if payer_text is None:
+                    payer_text = payer_json[id(payer)] = _json_dumps(payer)
+                status, delivery_status = _ISSUED if issued else _SKIPPED
+                write_row(
+                    (
+                        boleto_id,
+                        merchant_id,
+                        schedule_id,
+                        sequence,
+                        due,
+                        amount,
+                        status,
+                        delivery_status,
+                        now,
+                        payer_text,
+                        beneficiary,
+                        now,
+                        now,
+                        *constant_values,
+                    )
+                )
+    return ids
+
+
 def _advance_cursors(cursors: list[tuple[int, int, date]], now) -> None:
     if connection.vendor == "postgresql":
-        # One statement for the whole batch (bulk_update would build a CASE per row).
+        # One statement for the whole batch (bulk_update would build a CASE per row). The id range
+        # is redundant with the join but lets the planner read only this batch's slice of the
+        # primary key instead of hashing the whole table on every batch.
         ids, sequences, issue_dates = zip(*cursors, strict=True)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -223,9 +355,9 @@ def _advance_cursors(cursors: list[tuple[int, int, date]], now) -> None:
                 UPDATE schedules_schedule AS s
                    SET next_sequence = v.seq, next_issue_on = v.issue_on, updated_at = %s
                   FROM unnest(%s::bigint[], %s::int[], %s::date[]) AS v(id, seq, issue_on)
-                 WHERE s.id = v.id
+                 WHERE s.id = v.id AND s.id BETWEEN %s AND %s
                 """,
-                [now, list(ids), list(sequences), list(issue_dates)],
+                [now, list(ids), list(sequences), list(issue_dates), min(ids), max(ids)],
             )
         return
     objs = [

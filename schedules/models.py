@@ -51,9 +51,7 @@ class Schedule(MerchantOwnedModel):
         verbose_name=_("cliente"),
     )
     amount = amount_field(_("valor"))
-    frequency_months = models.PositiveSmallIntegerField(
-        _("frequência"), choices=Frequency.choices
-    )
+    frequency_months = models.PositiveSmallIntegerField(_("frequência"), choices=Frequency.choices)
     first_due_date = models.DateField(_("primeiro vencimento"))
     lead_days = models.PositiveSmallIntegerField(
         _("antecedência de emissão (dias)"),
@@ -87,8 +85,12 @@ class Schedule(MerchantOwnedModel):
         verbose_name = _("agendamento")
         verbose_name_plural = _("agendamentos")
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "number"], name="schedule_number_per_merchant"),
-            models.CheckConstraint(condition=amount_in_range("amount"), name="schedule_amount_range"),
+            models.UniqueConstraint(
+                fields=["merchant", "number"], name="schedule_number_per_merchant"
+            ),
+            models.CheckConstraint(
+                condition=amount_in_range("amount"), name="schedule_amount_range"
+            ),
             models.CheckConstraint(
                 condition=Q(frequency_months__in=[f.value for f in Frequency]),
                 name="schedule_frequency_known",

@@ -98,7 +98,9 @@ def schedule_create(
 
 
 def _lock(schedule: Schedule) -> Schedule:
-    return Schedule.objects.select_for_update().get(pk=schedule.pk, merchant_id=schedule.merchant_id)
+    return Schedule.objects.select_for_update().get(
+        pk=schedule.pk, merchant_id=schedule.merchant_id
+    )
 
 
 def schedule_cancel(*, schedule: Schedule, actor=None) -> Schedule:
@@ -129,11 +131,13 @@ def schedule_deactivate(
         locked.status = ScheduleStatus.DEACTIVATED
         locked.deactivation_cause = cause
         locked.deactivated_at = timezone.now()
-        locked.save(
-            update_fields=["status", "deactivation_cause", "deactivated_at", "updated_at"]
-        )
+        locked.save(update_fields=["status", "deactivation_cause", "deactivated_at", "updated_at"])
         event_record(
-            schedule=locked, kind=ScheduleEvent.Kind.DEACTIVATED, actor=actor, cause=cause, **details
+            schedule=locked,
+            kind=ScheduleEvent.Kind.DEACTIVATED,
+            actor=actor,
+            cause=cause,
+            **details,
         )
     schedule.refresh_from_db()
     return True

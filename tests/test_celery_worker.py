@@ -43,8 +43,22 @@ def worker_broker(settings):
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-l", "info",
-         "--concurrency", "1", "--pool", "solo", "-n", f"test-{os.getpid()}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "-l",
+            "info",
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -93,7 +107,5 @@ def test_worker_on_redis_issues_the_installment_and_hands_it_off(worker_broker):
     assert boleto.status == Boleto.Status.ISSUED
     assert boleto.sequence == 1
     # The worker committed the batch, then published the hand-off through Redis and ran it.
-    assert wait_for(
-        lambda: Boleto.objects.filter(pk=boleto.pk, delivery_status="queued").exists()
-    )
+    assert wait_for(lambda: Boleto.objects.filter(pk=boleto.pk, delivery_status="queued").exists())
     assert Boleto.objects.count() == 1

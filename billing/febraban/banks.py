@@ -18,8 +18,9 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
-from .barcode import build_barcode
+from .barcode import barcode_to_linha, build_barcode
 from .checkdigits import BoletoError, is_digits, mod10, mod11, mod11_remainder
+from .encoder import CampoLivreLayout, Encoder, NossoNumeroDV, compile_encoder
 
 __all__ = [
     "BANK_NAMES",
@@ -140,6 +141,11 @@ class Bank(ABC):
     @abstractmethod
     def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str: ...
 
+    @abstractmethod
+    def _layout(self, account: BankAccount) -> CampoLivreLayout:
+        """`_campo_livre` as constant parts around the nosso número (for `encoder`); raises the
+        same `BoletoError` as `_campo_livre` for an account it cannot serve."""
+
     # -- shared behaviour -----------------------------------------------------------------------
     @property
     def code_with_dv(self) -> str:
@@ -180,6 +186,28 @@ class Bank(ABC):
     ) -> str:
         """Full 44-digit barcode of a boleto of this bank."""
         return build_barcode(self.code, due_date, amount, self.campo_livre(account, nosso_numero))
+
+    def encoder(self, account: BankAccount) -> Encoder:
+        """A precompiled ``encode(nosso_numero, due_date, amount) -> (barcode, linha) | None`` for
+        `account`: the same numbers as `barcode` + `barcode_to_linha`, ~10× faster, for the
+        issuing of boletos in bulk. It returns None for any input it does not take as is (out of
+        range, wrong type, a datetime, more than 2 decimal places, …): call `barcode` then, which
+        raises the error. Raises `BoletoError` when `account` cannot issue boletos at all.
+
+        The compiled layout is checked against `barcode` on a few numbers before it is returned.
+        """
+        if account.bank_code != self.code:
+            raise BoletoError(
+                f"Conta do banco {account.bank_code} usada com o banco {self.code} ({self.name})"
+            )
+        maximum = self.nosso_numero_max(account)
+        encode = compile_encoder(self.code, self._layout(account), maximum)
+        due, amount = date(2031, 5, 17), Decimal("98765.43")
+        for nosso_numero in {1, maximum // 7 + 1, maximum}:
+            barcode = self.barcode(account, nosso_numero, due, amount)
+            if encode(nosso_numero, due, amount) != (barcode, barcode_to_linha(barcode)):
+                raise AssertionError(f"{self!r}: compiled layout differs from barcode()")
+        return encode
 
     def nosso_numero_from_campo_livre(self, account: BankAccount, campo_livre: str) -> int:
         """The nosso número inside `campo_livre`, when it belongs to `account`.
@@ -281,6 +309,23 @@ class BancoDoBrasil(Bank):
         conta = _fit(account.account, 8, "Conta")
         return f"{convenio}{nn}{agency}{conta}{wallet}"
 
+    def _layout(self, account: BankAccount) -> CampoLivreLayout:
+        size = self._sequential_digits(account)
+        convenio = account.agreement
+        wallet = _fit(account.wallet, 2, "Carteira")
+        if len(convenio) in (7, 8):
+            return CampoLivreLayout(f"000000{convenio}", size, wallet)
+        if account.long_nosso_numero:
+            if wallet not in ("16", "18"):
+                raise BoletoError(
+                    "Nosso número de 17 dígitos do Banco do Brasil só é permitido nas carteiras "
+                    f"16 e 18 (carteira informada: {wallet})"
+                )
+            return CampoLivreLayout(convenio, size, "21")
+        agency = _fit(account.agency, 4, "Agência")
+        conta = _fit(account.account, 8, "Conta")
+        return CampoLivreLayout(convenio, size, f"{agency}{conta}{wallet}")
+
     def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
         size = self._sequential_digits(account)
         nn = f"{nosso_numero:0{size}d}"
@@ -318,6 +363,12 @@ class Santander(Bank):
         nn = f"{nosso_numero:012d}"
         return f"9{beneficiario}{nn}{self.dv(nn)}{self.IOF}{wallet}"
 
+    def _layout(self, account: BankAccount) -> CampoLivreLayout:
+        beneficiario = _fit(account.agreement, 7, "Código do beneficiário")
+        wallet = _fit(account.wallet, 3, "Carteira")
+        dv = NossoNumeroDV("mod11", replacements=((10, "0"), (11, "0")))
+        return CampoLivreLayout(f"9{beneficiario}", 12, f"{self.IOF}{wallet}", dv)
+
     def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
         nn = f"{nosso_numero:012d}"
         return f"{nn}-{self.dv(nn)}"
@@ -348,6 +399,12 @@ class Bradesco(Bank):
         wallet = _fit(account.wallet, 2, "Carteira")
         conta = _fit(account.account, 7, "Conta")
         return f"{agency}{wallet}{nosso_numero:011d}{conta}0"
+
+    def _layout(self, account: BankAccount) -> CampoLivreLayout:
+        agency = _fit(account.agency, 4, "Agência")
+        wallet = _fit(account.wallet, 2, "Carteira")
+        conta = _fit(account.account, 7, "Conta")
+        return CampoLivreLayout(f"{agency}{wallet}", 11, f"{conta}0")
 
     def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
         wallet = _fit(account.wallet, 2, "Carteira")
@@ -414,6 +471,19 @@ class Itau(Bank):
             raise BoletoError(f"Dígito da conta Itaú inválido: {account_dac!r} (um dígito)")
         dac = self.nosso_numero_dac(account, nosso_numero)
         return f"{wallet}{nosso_numero:08d}{dac}{agency}{conta}{account_dac}000"
+
+    def _layout(self, account: BankAccount) -> CampoLivreLayout:
+        wallet = self._wallet(account)
+        agency = _fit(account.agency, 4, "Agência")
+        conta = _fit(account.account, 5, "Conta")
+        account_dac = account.account_digit or self.account_dac(agency, conta)
+        if not is_digits(account_dac):
+            raise BoletoError(f"Dígito da conta Itaú inválido: {account_dac!r} (um dígito)")
+        # nosso_numero_dac: mod 10 over [agência + conta +] carteira + NN
+        over = wallet if wallet in self.DAC_OVER_WALLET_AND_NN else f"{agency}{conta}{wallet}"
+        return CampoLivreLayout(
+            wallet, 8, f"{agency}{conta}{account_dac}000", NossoNumeroDV("mod10", prefix=over)
+        )
 
     def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
         wallet = self._wallet(account)

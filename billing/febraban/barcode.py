@@ -100,6 +100,8 @@ def clean_input(user_input: str) -> str:
     """Digits of `user_input`, dropping spaces, dots and hyphens; anything else is an error."""
     if not isinstance(user_input, str):
         raise TypeError(f"expected str, got {type(user_input).__name__}")
+    if user_input.isascii() and user_input.isdigit():
+        return user_input  # already clean: the generator's path for every issued boleto
     digits = []
     for position, ch in enumerate(user_input, start=1):
         if ch in _DIGITS:

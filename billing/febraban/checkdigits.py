@@ -33,8 +33,9 @@ class BoletoError(ValueError):
 
 
 def is_digits(value: str) -> bool:
-    """True when `value` is non-empty and made only of ASCII 0-9 (``str.isdigit`` accepts '²')."""
-    return bool(value) and all(ch in DIGITS for ch in value)
+    """True when `value` is non-empty and made only of ASCII 0-9 (``str.isdigit`` alone accepts
+    '²', hence ``isascii``)."""
+    return value.isascii() and value.isdigit()
 
 
 def _require_digits(digits: str) -> None:
@@ -49,7 +50,9 @@ def weighted_sum(digits: str, weights: Sequence[int]) -> int:
     """
     _require_digits(digits)
     n = len(weights)
-    return sum(int(ch) * weights[i % n] for i, ch in enumerate(reversed(digits)))
+    repeated = weights * (len(digits) // n + 1) if n < len(digits) else weights
+    # Hot path of the generator (every issued boleto): map/zip instead of per-digit Python ops.
+    return sum(map(int.__mul__, map(int, reversed(digits)), repeated))
 
 
 def mod10(digits: str) -> int:
@@ -59,11 +62,15 @@ def mod10(digits: str) -> int:
     its two digits; DV = (10 − total mod 10) mod 10.
     """
     _require_digits(digits)
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        product = int(ch) * (2 if i % 2 == 0 else 1)
-        total += product // 10 + product % 10
+    reversed_digits = digits[::-1]
+    # Digits in even positions from the right are doubled; a doubled digit d contributes the sum
+    # of the digits of 2d, i.e. _DOUBLED[d].
+    total = sum(_DOUBLED[int(ch)] for ch in reversed_digits[0::2])
+    total += sum(map(int, reversed_digits[1::2]))
     return (10 - total % 10) % 10
+
+
+_DOUBLED = tuple((2 * d) // 10 + (2 * d) % 10 for d in range(10))
 
 
 def mod11_remainder(digits: str, weights: Sequence[int] = WEIGHTS_2_TO_9) -> int:

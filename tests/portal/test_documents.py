@@ -46,9 +46,7 @@ def test_invalid_cnpj(value):
     assert "CNPJ inválido" in exc.value.messages[0]
 
 
-@pytest.mark.parametrize(
-    "doc", VECTORS["documents"], ids=lambda d: f"{d['kind']}-{d['value']}"
-)
+@pytest.mark.parametrize("doc", VECTORS["documents"], ids=lambda d: f"{d['kind']}-{d['value']}")
 def test_every_document_in_the_shared_vectors(doc):
     check = is_valid_cpf if doc["kind"] == "cpf" else is_valid_cnpj
     assert check(doc["value"]) is doc["valid"]

@@ -83,9 +83,9 @@ class TestIssuing:
         for day in (date(2026, 1, 26), date(2026, 2, 23), date(2026, 3, 26)):
             installments_issue_due(today=day)
         due = list(
-            Boleto.objects.filter(schedule=schedule).order_by("sequence").values_list(
-                "due_date", flat=True
-            )
+            Boleto.objects.filter(schedule=schedule)
+            .order_by("sequence")
+            .values_list("due_date", flat=True)
         )
         # 31 Jan (Sat) -> 2 Feb; 28 Feb (Sat) -> 2 Mar; 31 Mar stays on the 31st.
         assert due == [date(2026, 2, 2), date(2026, 3, 2), date(2026, 3, 31)]
@@ -115,7 +115,9 @@ class TestBatching:
             merchant = MerchantFactory()
             customer = CustomerFactory(merchant=merchant)
             for _ in range(n):
-                make_schedule(merchant=merchant, customer=customer, first_due_date=date(2026, 3, 20))
+                make_schedule(
+                    merchant=merchant, customer=customer, first_due_date=date(2026, 3, 20)
+                )
             with CaptureQueriesContext(connection) as ctx:
                 run = installments_issue_due(today=TODAY, batch_size=500)
             assert run.issued == n

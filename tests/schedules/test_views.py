@@ -60,7 +60,11 @@ class TestCreate:
             ({"amount": "100.000.000,00"}, "amount", "O valor deve estar entre R$ 0,01"),
             ({"amount": "abc"}, "amount", "Informe um número."),
             ({"frequency_months": "5"}, "frequency_months", "Escolha uma frequência válida."),
-            ({"lead_days": "0"}, "lead_days", "Certifique-se que este valor seja maior ou igual a 1"),
+            (
+                {"lead_days": "0"},
+                "lead_days",
+                "Certifique-se que este valor seja maior ou igual a 1",
+            ),
             ({"lead_days": "61"}, "lead_days", "menor ou igual a 60"),
             ({"first_due_date": "2026-02-30"}, "first_due_date", "Informe uma data válida."),
             ({"first_due_date": "2020-01-10"}, "first_due_date", "não pode ser anterior a hoje"),
@@ -132,7 +136,9 @@ class TestDetailAndCancel:
 
 
 class TestList:
-    def test_lists_own_schedules_by_status_with_counts(self, owner_client, merchant, other_merchant):
+    def test_lists_own_schedules_by_status_with_counts(
+        self, owner_client, merchant, other_merchant
+    ):
         ScheduleFactory(merchant=merchant)
         ScheduleFactory(
             merchant=merchant,

@@ -117,8 +117,16 @@ class Command(BaseCommand):
         ]
         # Schedules that started months ago; the generator is replayed day by day so their
         # installments are issued exactly as the beat job would have issued them.
-        plans = [(1, "199.90"), (1, "89.00"), (3, "540.00"), (1, "1250.00"), (6, "2400.00"),
-                 (12, "4800.00"), (1, "149.90"), (2, "320.00")]
+        plans = [
+            (1, "199.90"),
+            (1, "89.00"),
+            (3, "540.00"),
+            (1, "1250.00"),
+            (6, "2400.00"),
+            (12, "4800.00"),
+            (1, "149.90"),
+            (2, "320.00"),
+        ]
         schedules = []
         for i, customer in enumerate(customers[: len(plans)]):
             every, amount = plans[i]
