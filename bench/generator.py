@@ -194,6 +194,12 @@ def build_data_set(args: argparse.Namespace) -> None:
         for i in range(args.merchants)
     )
     merchant_ids = [m.pk for m in merchants]
+    try:  # per-merchant nosso número sequences, which Merchant.save() creates (bulk_create not)
+        from billing.nosso_numero import ensure_sequences
+    except ImportError:
+        pass
+    else:
+        ensure_sequences(merchant_ids)
     # Exactly N/M schedules per merchant, randomly interleaved (ids do not cluster by merchant).
     owners = [merchant_ids[i % len(merchant_ids)] for i in range(args.schedules)]
     rng.shuffle(owners)

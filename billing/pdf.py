@@ -10,8 +10,10 @@ Speed (measured and explained in docs/benchmarks.md, "Boleto PDF (issue #3)"):
   boleto is done once: the stylesheet is parsed once per process (`_stylesheet`), and the
   `FontConfiguration` (Fontconfig config + Pango font map, which caches font lookups) is kept per
   thread (`_font_config`; Pango objects are not thread-safe);
-* WeasyPrint spends ~0.5 ms per text box, so the template is a flat list of rows of floated
-  cells, with nothing printed that the boleto does not need;
+* WeasyPrint spends ~0.5 ms per element (style, layout, drawing), so the template is flat: rows
+  of floated cells whose label is the cell's ``::first-line`` rather than an element of its own,
+  line breaks as text (``white-space: pre``) rather than ``<br>``; cells never wrap, so long
+  values are cut to the cell's width here (`_fit`), keeping documents and CEPs;
 * the barcode is one SVG path (`billing.itf`); the Pix QR is a 1-bit PNG drawn without
   interpolation (crisp modules): as an SVG path its ~1,100 commands cost 15 ms to parse, the PNG
   under 1 ms;
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import threading
 from datetime import date
 from decimal import Decimal
@@ -36,6 +39,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
+from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
@@ -54,6 +58,17 @@ LANGUAGE = "pt-br"
 #: Espécie do documento: DS, duplicata de serviço (recurring billing of a service).
 DOCUMENT_KIND = "DS"
 
+#: Cells do not wrap (a wrapped line would push the next one out of the cell): long values are
+#: cut with "…" to this width, the text width of a 140 mm cell, at the values' size.
+LINE_MM = 136.0
+VALUE_PT = 7.5
+#: DejaVu Sans (Debian's fonts-dejavu-core; other distributions' paths after it), for widths.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+)
+
 
 class _LocalOnlyFetcher(URLFetcher):
     """Resolves ``data:`` URLs (the inline QR image) and refuses everything else.
@@ -68,6 +83,7 @@ class _LocalOnlyFetcher(URLFetcher):
 
 @cache
 def _stylesheet() -> CSS:
+    # Parsed once per process: restart the process to see an edit of the stylesheet.
     return CSS(string=render_to_string(STYLESHEET), url_fetcher=_LocalOnlyFetcher())
 
 
@@ -79,6 +95,46 @@ def _font_config() -> FontConfiguration:
     if font_config is None:
         font_config = _local.font_config = FontConfiguration()
     return font_config
+
+
+# -- fitting text into a cell -------------------------------------------------------------------
+
+
+@cache
+def _advances() -> dict[int, float]:
+    """Advance width (in em) of each character of DejaVu Sans; empty if the font is not found."""
+    for path in FONT_FILES:
+        if os.path.exists(path):
+            font = TTFont(path, lazy=True)
+            units = font["head"].unitsPerEm
+            metrics = font["hmtx"].metrics
+            return {code: metrics[name][0] / units for code, name in font.getBestCmap().items()}
+    return {}
+
+
+def _width_mm(text: str, size_pt: float = VALUE_PT) -> float:
+    advances = _advances()
+    # Unknown characters (or no font file): count them as 1 em, wider than any letter.
+    ems = sum(advances.get(ord(char), 1.0) for char in text)
+    return ems * size_pt * 25.4 / 72
+
+
+def _fit(text: str, width_mm: float = LINE_MM) -> str:
+    """`text`, cut and ended with "…" if it is wider than `width_mm` at the values' size."""
+    if _width_mm(text) <= width_mm:
+        return text
+    budget = width_mm - _width_mm("…")
+    used = 0.0
+    for index, char in enumerate(text):
+        used += _width_mm(char)
+        if used > budget:
+            return text[:index].rstrip(" ,—-") + "…"
+    return text  # pragma: no cover (unreachable: the whole text is wider than the width)
+
+
+def _fit_before(text: str, tail: str, width_mm: float = LINE_MM) -> str:
+    """`text` cut so that `text + tail` fits (the tail, a document number or a CEP, is kept)."""
+    return _fit(text, width_mm - _width_mm(tail)) + tail
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -117,13 +173,17 @@ def _document(value: str) -> str:
 
 
 def _beneficiary_address(beneficiary: dict) -> str:
+    """One line: street — city/UF — CEP (the street is cut if the line is too long)."""
     zip_code = _zip(beneficiary.get("address_zip", ""))
-    return _join(
-        beneficiary.get("address_street", ""),
+    tail = _join(
         _join(beneficiary.get("address_city", ""), beneficiary.get("address_state", ""), sep="/"),
         f"CEP {zip_code}" if zip_code else "",
         sep=" — ",
     )
+    street = beneficiary.get("address_street", "")
+    if street and tail:
+        return _fit_before(street, " — " + tail)
+    return _fit(street or tail)
 
 
 def _payer_address(payer: dict) -> str:
@@ -137,7 +197,7 @@ def _payer_address(payer: dict) -> str:
             sep=" — ",
         ),
     )
-    return _join(*lines, sep="\n")
+    return _join(*(_fit(line) for line in lines), sep="\n")
 
 
 def _agency_code(bank, beneficiary: dict) -> str:
@@ -154,7 +214,7 @@ def _agency_code(bank, beneficiary: dict) -> str:
 
 def _reference(boleto) -> str:
     description = boleto.schedule.description or "Cobrança recorrente"
-    return f"Referente a: {description} — parcela {boleto.sequence}."
+    return _fit_before(f"Referente a: {description}", f" — parcela {boleto.sequence}.")
 
 
 def _instructions(boleto, beneficiary: dict) -> str:
@@ -186,10 +246,14 @@ def _pix_qr_data_url(payload: str) -> str:
 
 def boleto_fields(boleto) -> dict[str, str]:
     """Every text printed on the boleto, formatted as printed. Call it under pt-BR."""
+    if boleto.nosso_numero is None or not boleto.barcode or not boleto.linha_digitavel:
+        raise ValueError("Only an issued boleto (with nosso número and barcode) can be printed")
     payer = boleto.payer or {}
     beneficiary = boleto.beneficiary or {}
     bank = get_bank(beneficiary.get("bank_code", ""))
     issued = _date(timezone.localtime(boleto.issued_at).date())
+    cnpj = format_document(beneficiary.get("cnpj", ""))
+    payer_document = _document(payer.get("document", ""))
     return {
         "bank_name": bank.name,
         "bank_code": bank.code_with_dv,
@@ -205,11 +269,14 @@ def boleto_fields(boleto) -> dict[str, str]:
         "processing_date": issued,
         "wallet": beneficiary.get("wallet", ""),
         "agency_code": _agency_code(bank, beneficiary),
-        "beneficiary_name": beneficiary.get("legal_name", ""),
-        "beneficiary_cnpj": format_document(beneficiary.get("cnpj", "")),
+        # Printed as "name — CNPJ ..." on one line: the name gives way to the CNPJ.
+        "beneficiary_name": _fit(
+            beneficiary.get("legal_name", ""), LINE_MM - _width_mm(f" — CNPJ {cnpj}")
+        ),
+        "beneficiary_cnpj": cnpj,
         "beneficiary_address": _beneficiary_address(beneficiary),
-        "payer_name": payer.get("name", ""),
-        "payer_document": _document(payer.get("document", "")),
+        "payer_name": _fit(payer.get("name", ""), LINE_MM - _width_mm(f" — {payer_document}")),
+        "payer_document": payer_document,
         "payer_address": _payer_address(payer),
         "instructions": _instructions(boleto, beneficiary),
         "reference": _reference(boleto),

@@ -22,7 +22,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from billing import nosso_numero
+from billing.febraban import BoletoError
 from billing.models import Boleto
+from billing.numbers import boleto_numbers, pix_payload
 from portal.models import Merchant
 from schedules import dates
 from schedules.models import Schedule, ScheduleStatus
@@ -85,6 +88,9 @@ def beneficiary_snapshot(merchant: Merchant) -> dict:
         "account_digit": merchant.account_digit,
         "wallet": merchant.wallet,
         "agreement": merchant.agreement,
+        "pix_key": merchant.pix_key,
+        "late_fee_percent": str(merchant.late_fee_percent),
+        "monthly_interest_percent": str(merchant.monthly_interest_percent),
     }
 
 
@@ -183,6 +189,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
             next_issue_on = date.max
         cursors.append((schedule_id, sequence, next_issue_on))
 
+    installments, cursors = _number(installments, cursors, beneficiaries)
     if connection.vendor == "postgresql":
         ids = _insert_postgresql(installments, beneficiaries, now)
     else:
@@ -202,6 +209,68 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
         from notifications.services import delivery_hand_off_on_commit
 
         delivery_hand_off_on_commit(issued_by_merchant)
+
+
+def _number(installments: list[tuple], cursors: list[tuple], beneficiaries: dict[int, dict]):
+    """Give every issued installment its nosso número, barcode, linha digitável and Pix.
+
+    Nosso números come from one allocation for the whole batch. A schedule whose numbers cannot
+    be computed (the merchant's bank data became invalid, its nosso número range is exhausted) is
+    left out of this batch, its cursor untouched, and logged; the rest of the batch goes on.
+    """
+    counts: dict[int, int] = defaultdict(int)
+    for installment in installments:
+        if installment[5]:
+            counts[installment[0]] += 1
+    allocated = {m: iter(values) for m, values in nosso_numero.allocate(counts).items()}
+    numbered: list[tuple] = []
+    failed: set[int] = set()
+    for merchant_id, schedule_id, sequence, due, amount, issued, payer in installments:
+        if not issued:
+            numbered.append(
+                (merchant_id, schedule_id, sequence, due, amount, issued, payer, None, "", "", "")
+            )
+            continue
+        beneficiary = beneficiaries[merchant_id]
+        number = next(allocated[merchant_id])
+        try:
+            numbers = boleto_numbers(
+                beneficiary=beneficiary, nosso_numero=number, due_date=due, amount=amount
+            )
+            pix = (
+                pix_payload(beneficiary=beneficiary, amount=amount, txid=f"BOL{number}")
+                if beneficiary.get("pix_key")
+                else ""
+            )
+        except (BoletoError, ValueError) as exc:
+            logger.error(
+                "cannot number boleto merchant=%s schedule=%s sequence=%s: %s",
+                merchant_id,
+                schedule_id,
+                sequence,
+                exc,
+            )
+            failed.add(schedule_id)
+            continue
+        numbered.append(
+            (
+                merchant_id,
+                schedule_id,
+                sequence,
+                due,
+                amount,
+                issued,
+                payer,
+                number,
+                numbers.barcode,
+                numbers.linha_digitavel,
+                pix,
+            )
+        )
+    if failed:
+        numbered = [row for row in numbered if row[1] not in failed]
+        cursors = [cursor for cursor in cursors if cursor[0] not in failed]
+    return numbered, cursors
 
 
 def _memoized_due_date(memo: dict):
@@ -236,10 +305,26 @@ def _insert_generic(installments: list[tuple], beneficiaries: dict[int, dict], n
             issued_at=now,
             payer=payer,
             beneficiary=beneficiaries[merchant_id],
+            nosso_numero=number,
+            barcode=barcode,
+            linha_digitavel=linha,
+            pix_payload=pix,
             created_at=now,
             updated_at=now,
         )
-        for merchant_id, schedule_id, sequence, due, amount, issued, payer in installments
+        for (
+            merchant_id,
+            schedule_id,
+            sequence,
+            due,
+            amount,
+            issued,
+            payer,
+            number,
+            barcode,
+            linha,
+            pix,
+        ) in installments
     ]
     Boleto.objects.bulk_create(boletos, batch_size=1000)
     return [boleto.pk for boleto in boletos]
@@ -260,6 +345,10 @@ _COMPUTED_COLUMNS = (
     "issued_at",
     "payer",
     "beneficiary",
+    "nosso_numero",
+    "barcode",
+    "linha_digitavel",
+    "pix_payload",
     "created_at",
     "updated_at",
 )
@@ -310,9 +399,19 @@ def _insert_postgresql(installments: list[tuple], beneficiaries: dict[int, dict]
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
             write_row = copy.write_row
-            for boleto_id, (merchant_id, schedule_id, sequence, due, amount, issued, payer) in zip(
-                ids, installments, strict=True
-            ):
+            for boleto_id, (
+                merchant_id,
+                schedule_id,
+                sequence,
+                due,
+                amount,
+                issued,
+                payer,
+                number,
+                barcode,
+                linha,
+                pix,
+            ) in zip(ids, installments, strict=True):
                 beneficiary = beneficiary_json.get(merchant_id)
                 if beneficiary is None:
                     beneficiary = beneficiary_json[merchant_id] = _json_dumps(
@@ -335,6 +434,10 @@ def _insert_postgresql(installments: list[tuple], beneficiaries: dict[int, dict]
                         now,
                         payer_text,
                         beneficiary,
+                        number,
+                        barcode,
+                        linha,
+                        pix,
                         now,
                         now,
                         *constant_values,

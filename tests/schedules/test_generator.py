@@ -162,3 +162,41 @@ class TestHandOff:
         assert all(b.handed_off_at is not None for b in issued)
         assert Boleto.objects.filter(status="skipped").count() == 3
         assert not Boleto.objects.filter(status="skipped").exclude(delivery_status="n/a").exists()
+
+
+class TestNumbering:
+    def test_issued_get_numbers_skipped_do_not(self):
+        schedule = make_schedule(first_due_date=date(2026, 1, 20))
+        installments_issue_due(today=TODAY)
+        skipped = Boleto.objects.filter(schedule=schedule, status="skipped")
+        issued = Boleto.objects.get(schedule=schedule, status="issued")
+        assert skipped.exists()
+        assert all(b.nosso_numero is None and b.barcode == "" for b in skipped)
+        assert issued.nosso_numero and len(issued.barcode) == 44 and len(issued.linha_digitavel) == 47
+
+    def test_pix_payload_only_when_the_merchant_has_a_key(self):
+        with_key = make_schedule(
+            merchant=MerchantFactory(pix_key="financeiro@example.com"),
+            first_due_date=date(2026, 3, 20),
+        )
+        without = make_schedule(first_due_date=date(2026, 3, 20))
+        installments_issue_due(today=TODAY)
+        from billing.febraban import validate_brcode
+
+        pix = Boleto.objects.get(schedule=with_key).pix_payload
+        assert validate_brcode(pix) and "financeiro@example.com" in pix and "5406150.00" in pix
+        assert Boleto.objects.get(schedule=without).pix_payload == ""
+
+    def test_a_merchant_with_broken_bank_data_does_not_block_the_batch(self, caplog):
+        broken = MerchantFactory()
+        # Bank data changed behind the form's back (admin bulk edit, bad import).
+        type(broken).objects.filter(pk=broken.pk).update(bank_code="033", agreement="")
+        stuck = make_schedule(merchant=broken, first_due_date=date(2026, 3, 20))
+        fine = make_schedule(first_due_date=date(2026, 3, 20))
+        run = installments_issue_due(today=TODAY)
+        assert run.issued == 1
+        assert Boleto.objects.filter(schedule=fine).count() == 1
+        assert not Boleto.objects.filter(schedule=stuck).exists()
+        stuck.refresh_from_db()
+        assert stuck.next_sequence == 1  # retried on the next run once the data is fixed
+        assert "cannot number boleto" in caplog.text

@@ -54,5 +54,12 @@ def test_two_generators_at_once_issue_each_installment_exactly_once():
             "GROUP BY schedule_id, sequence HAVING count(*) > 1) d"
         )
         assert cursor.fetchone()[0] == 0
+        # Nosso números allocated by both generators at once never repeat within a merchant.
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT merchant_id, nosso_numero FROM billing_boleto "
+            "WHERE nosso_numero IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert not Boleto.objects.filter(status="issued", barcode="").exists()
     # A third run finds nothing left to do.
     assert installments_issue_due(today=TODAY).issued == 0
