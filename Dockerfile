@@ -21,6 +21,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
+        libharfbuzz-subset0 \
         libharfbuzz0b \
         libfontconfig1 \
         fonts-dejavu-core \

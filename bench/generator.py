@@ -188,7 +188,8 @@ def build_data_set(args: argparse.Namespace) -> None:
             agency_digit=str(i % 10),
             account=f"{10000 + i}",
             account_digit=str(i % 7),
-            wallet="109",
+            # A carteira each bank's layout accepts (BB 17, Santander 101, Bradesco 09, Itaú 109).
+            wallet={"001": "17", "033": "101", "237": "09", "341": "109"}[banks[i % 4]],
             agreement=f"{1_000_000 + i}",
         )
         for i in range(args.merchants)

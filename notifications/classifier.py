@@ -664,9 +664,15 @@ def _amazon_ses(raw: Any, ev: _EventView, facts: _Facts) -> _Verdict | None:
                 return _fixed(SENDER, SENDING_PROBLEM)
             if subtype == "ContentRejected":
                 return _fixed(SENDER, PROVIDER_BLOCKED)
-            if subtype == "General" and not (facts.enhanced or facts.smtp_code):
-                # Transient/General is also what SES sends for out-of-office DSNs; without any
-                # failure status there is no evidence of a failure: auto-reply, record.
+            no_failure_evidence = not (
+                facts.enhanced
+                or facts.smtp_code
+                or _str(entry.get("diagnosticCode")).strip()
+                or _low(entry.get("action")) == "failed"
+            )
+            if subtype == "General" and no_failure_evidence:
+                # Transient/General is also what SES sends for out-of-office DSNs: a recipient
+                # entry without action "failed", status or diagnostic code is no failure.
                 return _RECORD
             return _default(SOFT, SERVER_UNAVAILABLE)
         return _default(SOFT, OTHER)  # Undetermined

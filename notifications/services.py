@@ -23,17 +23,20 @@ def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) ->
 
 
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
-    """Record that pending boletos reached the delivery queue. Safe to run twice."""
-    return (
-        Boleto.objects.for_merchant(merchant_id)
-        .filter(
-            pk__in=boleto_ids,
-            status=Boleto.Status.ISSUED,
-            delivery_status=Boleto.DeliveryStatus.PENDING,
-        )
-        .update(
-            delivery_status=Boleto.DeliveryStatus.QUEUED,
-            handed_off_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
+    """Record that pending boletos reached the delivery queue and have their PDFs rendered by
+    the workers. Safe to run twice (status guard; rendering is idempotent)."""
+    from billing.tasks import boleto_render_pdf_task
+
+    pending = Boleto.objects.for_merchant(merchant_id).filter(
+        pk__in=boleto_ids,
+        status=Boleto.Status.ISSUED,
+        delivery_status=Boleto.DeliveryStatus.PENDING,
     )
+    ids = list(pending.values_list("pk", flat=True))
+    now = timezone.now()
+    updated = pending.filter(pk__in=ids).update(
+        delivery_status=Boleto.DeliveryStatus.QUEUED, handed_off_at=now, updated_at=now
+    )
+    for boleto_id in ids:
+        enqueue_on_commit(boleto_render_pdf_task, merchant_id=merchant_id, boleto_id=boleto_id)
+    return updated

@@ -109,3 +109,8 @@ def test_worker_on_redis_issues_the_installment_and_hands_it_off(worker_broker):
     # The worker committed the batch, then published the hand-off through Redis and ran it.
     assert wait_for(lambda: Boleto.objects.filter(pk=boleto.pk, delivery_status="queued").exists())
     assert Boleto.objects.count() == 1
+    # …which queued the PDF rendering, done and stored by the worker too.
+    assert wait_for(lambda: Boleto.objects.exclude(pdf="").filter(pk=boleto.pk).exists())
+    boleto.refresh_from_db()
+    with boleto.pdf.open("rb") as stored:
+        assert stored.read(5) == b"%PDF-"

@@ -1,5 +1,8 @@
 """Tests: fast hashing, in-memory email, Celery tasks run in-process unless a test runs a worker."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F401,F403
 from .base import env
 
@@ -13,3 +16,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Rendered PDFs go to a scratch folder shared by the test process and the workers it starts.
+MEDIA_ROOT = Path(
+    env.str("MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "portal-test-media"))
+)

@@ -156,9 +156,7 @@ def _expected() -> dict:
 INDEX_ROWS = _index_rows()
 EXPECTED = _expected()
 PAYLOADS = sorted(
-    path.name
-    for path in WEBHOOKS.glob("*.json")
-    if path.name != "EXPECTED.json" and path.is_file()
+    path.name for path in WEBHOOKS.glob("*.json") if path.name != "EXPECTED.json" and path.is_file()
 )
 
 
@@ -376,8 +374,10 @@ def ses(body: dict, *, type_key: str = "notificationType") -> AnymailTrackingEve
     return next(event for event in events if event.recipient == RCPT)
 
 
-def ses_bounce(bounce_type: str, subtype: str, status=None, diagnostic=None):
-    recipient = {"emailAddress": RCPT, "action": "failed"}
+def ses_bounce(bounce_type: str, subtype: str, status=None, diagnostic=None, action="failed"):
+    recipient = {"emailAddress": RCPT}
+    if action is not None:
+        recipient["action"] = action
     if status is not None:
         recipient["status"] = status
     if diagnostic is not None:
@@ -458,6 +458,7 @@ def generic(event_type: str, esp_event=None, **fields) -> AnymailTrackingEvent:
 
 # (id, esp_name, event factory, action, cause, smtp_code or None, enhanced_status or None,
 #  anymail (event_type, reject_reason) the factory must produce, or None)
+# fmt: off
 CASES = [
     # --- Wrong / nonexistent address: DEACTIVATE NOW ------------------------------------
     ("generic-5.1.1", "resend", lambda: generic("bounced", {}, reject_reason="bounced",
@@ -863,7 +864,10 @@ CASES = [
     ("generic-autoresponded", "", lambda: generic("autoresponded", None), RECORD, "", "", "",
         None),
     ("ses-transient-general-out-of-office", "amazon_ses", lambda: ses_bounce("Transient",
-        "General"), RECORD, "", "", "", ("bounced", "bounced")),
+        "General", action=None), RECORD, "", "", "", ("bounced", "bounced")),
+    ("ses-transient-general-failed-without-code", "amazon_ses", lambda: ses_bounce(
+        "Transient", "General", diagnostic="smtp; Connection timed out"),
+        SOFT, SERVER_UNAVAILABLE, "", "", ("bounced", "bounced")),
     ("postmark-autoresponder", "postmark", lambda: postmark("Bounce", "AutoResponder",
         TypeCode=64), RECORD, "", None, None, ("autoresponded", None)),
     ("postmark-addresschange", "postmark", lambda: postmark("Bounce", "AddressChange",
@@ -939,6 +943,7 @@ CASES = [
         mta_response="550 Requested action not taken: mailbox unavailable"),
         HARD, INVALID, "550", "", None),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(
@@ -1063,22 +1068,53 @@ def test_mailgun_legacy_querydict():
     assert (result.action, result.cause, result.enhanced_status) == (HARD, INVALID, "5.1.1")
 
 
-@pytest.mark.parametrize("esp", ["sendgrid", "mailgun", "postmark", "amazon_ses", "brevo",
-                                 "mailjet", "sparkpost", "resend", ""])
+@pytest.mark.parametrize(
+    "esp",
+    [
+        "sendgrid",
+        "mailgun",
+        "postmark",
+        "amazon_ses",
+        "brevo",
+        "mailjet",
+        "sparkpost",
+        "resend",
+        "",
+    ],
+)
 @pytest.mark.parametrize(
     "raw",
-    [None, "", "not json", "[1, 2]", 42, 3.5, True, [], [None, "x"], {}, {"event": None},
-     {"event": ["bounce"]}, {"event-data": "oops"}, {"event-data": {"delivery-status": [1]}},
-     {"RecordType": 5, "Type": {"x": 1}}, {"bounce": "x", "notificationType": "Bounce"},
-     {"notificationType": "Bounce", "bounce": {"bouncedRecipients": "x"}},
-     {"msys": {"a": 1, "b": 2}}, {"msys": []}, b"\xff\xfe", {"hard_bounce": "yes"},
-     {"Type": "Notification", "Message": "not json"}],
+    [
+        None,
+        "",
+        "not json",
+        "[1, 2]",
+        42,
+        3.5,
+        True,
+        [],
+        [None, "x"],
+        {},
+        {"event": None},
+        {"event": ["bounce"]},
+        {"event-data": "oops"},
+        {"event-data": {"delivery-status": [1]}},
+        {"RecordType": 5, "Type": {"x": 1}},
+        {"bounce": "x", "notificationType": "Bounce"},
+        {"notificationType": "Bounce", "bounce": {"bouncedRecipients": "x"}},
+        {"msys": {"a": 1, "b": 2}},
+        {"msys": []},
+        b"\xff\xfe",
+        {"hard_bounce": "yes"},
+        {"Type": "Notification", "Message": "not json"},
+    ],
     ids=lambda value: repr(value)[:40],
 )
 def test_malformed_raw_never_raises_and_falls_back(esp, raw):
     # _classify: the real path, not the safety net in classify().
-    bounced = generic("bounced", raw, reject_reason="bounced",
-                      mta_response="550 5.1.1 user unknown")
+    bounced = generic(
+        "bounced", raw, reject_reason="bounced", mta_response="550 5.1.1 user unknown"
+    )
     result = _classify(bounced, esp or None)
     # Nothing usable in the raw payload: anymail's fields and the SMTP line decide.
     assert (result.action, result.cause, result.enhanced_status) == (HARD, INVALID, "5.1.1")
@@ -1153,8 +1189,7 @@ def test_diagnostic_is_one_trimmed_line():
 def test_diagnostic_prefers_the_raw_smtp_line():
     event = sendgrid("dropped", reason="Bounced Address")
     assert classify(event, esp_name="sendgrid").diagnostic == "Bounced Address"
-    event = mailjet("bounce", hard_bounce=True, error_related_to="recipient",
-                    error="user unknown")
+    event = mailjet("bounce", hard_bounce=True, error_related_to="recipient", error="user unknown")
     assert classify(event, esp_name="mailjet").diagnostic == "recipient: user unknown"
 
 
@@ -1166,12 +1201,24 @@ EVENT_TYPES = sorted(
     value for name, value in vars(EventType).items() if name.isupper() and isinstance(value, str)
 )
 REJECT_REASONS = sorted(
-    value
-    for name, value in vars(RejectReason).items()
-    if name.isupper() and isinstance(value, str)
+    value for name, value in vars(RejectReason).items() if name.isupper() and isinstance(value, str)
 )
-ESP_NAMES = ["sendgrid", "mailgun", "postmark", "amazon_ses", "Amazon SES", "brevo",
-             "SendinBlue", "mailjet", "sparkpost", "resend", "mandrill", "postal", None, ""]
+ESP_NAMES = [
+    "sendgrid",
+    "mailgun",
+    "postmark",
+    "amazon_ses",
+    "Amazon SES",
+    "brevo",
+    "SendinBlue",
+    "mailjet",
+    "sparkpost",
+    "resend",
+    "mandrill",
+    "postal",
+    None,
+    "",
+]
 
 json_scalars = (
     st.none()
@@ -1179,22 +1226,71 @@ json_scalars = (
     | st.integers(min_value=-(2**63), max_value=2**63)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=30)
-    | st.sampled_from(["5.1.1", "550 5.1.1 x", "452 4.2.2", "5.7.1", "605", "HardBounce",
-                       "bounce", "failed", "permanent", "temporary", "Bounce", "Permanent",
-                       "Transient", "General", "soft_bounce", "user unknown", "true"])
+    | st.sampled_from(
+        [
+            "5.1.1",
+            "550 5.1.1 x",
+            "452 4.2.2",
+            "5.7.1",
+            "605",
+            "HardBounce",
+            "bounce",
+            "failed",
+            "permanent",
+            "temporary",
+            "Bounce",
+            "Permanent",
+            "Transient",
+            "General",
+            "soft_bounce",
+            "user unknown",
+            "true",
+        ]
+    )
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=25,
 )
-ESP_KEYS = ["event", "type", "status", "reason", "response", "bounce_classification",
-            "event-data", "delivery-status", "severity", "code", "message", "RecordType",
-            "Type", "Details", "SuppressSending", "SuppressionReason", "Origin",
-            "notificationType", "eventType", "bounce", "bouncedRecipients", "complaint",
-            "deliveryDelay", "subscription", "hard_bounce", "error", "error_related_to",
-            "smtp_reply", "msys", "bounce_class", "data", "payload", "email", "Message"]
+ESP_KEYS = [
+    "event",
+    "type",
+    "status",
+    "reason",
+    "response",
+    "bounce_classification",
+    "event-data",
+    "delivery-status",
+    "severity",
+    "code",
+    "message",
+    "RecordType",
+    "Type",
+    "Details",
+    "SuppressSending",
+    "SuppressionReason",
+    "Origin",
+    "notificationType",
+    "eventType",
+    "bounce",
+    "bouncedRecipients",
+    "complaint",
+    "deliveryDelay",
+    "subscription",
+    "hard_bounce",
+    "error",
+    "error_related_to",
+    "smtp_reply",
+    "msys",
+    "bounce_class",
+    "data",
+    "payload",
+    "email",
+    "Message",
+]
 esp_shaped = st.dictionaries(st.sampled_from(ESP_KEYS), json_values, max_size=8)
 
 
@@ -1207,8 +1303,9 @@ esp_shaped = st.dictionaries(st.sampled_from(ESP_KEYS), json_values, max_size=8)
     description=st.none() | st.text(max_size=40),
     esp_name=st.sampled_from(ESP_NAMES) | st.text(max_size=10),
 )
-def test_classify_never_raises(event_type, reject_reason, esp_event, mta_response,
-                               description, esp_name):
+def test_classify_never_raises(
+    event_type, reject_reason, esp_event, mta_response, description, esp_name
+):
     event = AnymailTrackingEvent(
         event_type=event_type,
         reject_reason=reject_reason,

@@ -154,12 +154,15 @@ class TestHandOff:
             installments_issue_due(today=TODAY)
         # Nothing is queued before the batch commits.
         assert not Boleto.objects.filter(delivery_status="queued").exists()
-        for callback in callbacks:
-            callback()
+        with django_capture_on_commit_callbacks(execute=True):
+            for callback in callbacks:
+                callback()
         issued = Boleto.objects.filter(status="issued")
         assert issued.count() == 2
         assert {b.delivery_status for b in issued} == {Boleto.DeliveryStatus.QUEUED}
         assert all(b.handed_off_at is not None for b in issued)
+        # The hand-off has the workers render and store each PDF once.
+        assert all(b.pdf.name.endswith(".pdf") for b in issued)
         assert Boleto.objects.filter(status="skipped").count() == 3
         assert not Boleto.objects.filter(status="skipped").exclude(delivery_status="n/a").exists()
 
@@ -172,7 +175,9 @@ class TestNumbering:
         issued = Boleto.objects.get(schedule=schedule, status="issued")
         assert skipped.exists()
         assert all(b.nosso_numero is None and b.barcode == "" for b in skipped)
-        assert issued.nosso_numero and len(issued.barcode) == 44 and len(issued.linha_digitavel) == 47
+        assert (
+            issued.nosso_numero and len(issued.barcode) == 44 and len(issued.linha_digitavel) == 47
+        )
 
     def test_pix_payload_only_when_the_merchant_has_a_key(self):
         with_key = make_schedule(
