@@ -13,6 +13,9 @@ element instead of ~100 ``<rect>``s (toolchain.md §6).
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 NARROW = 1
 WIDE = 3
 
@@ -83,4 +86,37 @@ def itf_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="itf" width="{total}mm" '
         f'height="{height}mm" viewBox="0 0 {total} {height}">'
         f'<path fill="#000" d="{"".join(parts)}"/></svg>'
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(data)) + kind + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
+
+
+def itf_png(digits: str) -> bytes:
+    """The ITF bars of `digits` as a 1-bit grayscale PNG, one pixel per module, 1 pixel high.
+
+    No quiet zones (leave them as margins) and no height: scale it to ``modules × module width``
+    by the bar height, without interpolation (``image-rendering: pixelated``), so every module is
+    an exact rectangle. A raster image costs WeasyPrint almost nothing, where an SVG path is parsed
+    in Python command by command. The width in pixels is ``sum(itf_modules(digits))``;
+    ``ValueError`` for an empty, odd-length or non-digit input. Deterministic bytes.
+    """
+    bits = []
+    for index, width in enumerate(itf_modules(digits)):
+        bits.extend([index % 2] * width)  # bars (even elements) are 0, black; spaces 1, white
+    count = len(bits)
+    bits.extend([1] * (-count % 8))
+    row = bytes(
+        int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8)
+    )
+    header = struct.pack(">IIBBBBB", count, 1, 1, 0, 0, 0, 0)  # 1-bit grayscale, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" + row, 9))
+        + _png_chunk(b"IEND", b"")
     )

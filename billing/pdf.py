@@ -38,14 +38,13 @@ import segno
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
-from django.utils.safestring import mark_safe
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from billing.febraban import Itau, format_linha, get_bank
-from billing.itf import itf_svg
+from billing.itf import itf_png
 from billing.numbers import formatted_nosso_numero
 from portal.documents import format_document, normalize_document
 from portal.templatetags.money import format_brl
@@ -238,7 +237,11 @@ def _pix_qr_data_url(payload: str) -> str:
     """The Pix QR as a ``data:`` URL of a 1-bit PNG, one pixel per module, quiet zone of 4."""
     buffer = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=1, border=4)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _png_data_url(buffer.getvalue())
+
+
+def _png_data_url(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 # -- rendering --------------------------------------------------------------------------------
@@ -287,8 +290,7 @@ def boleto_fields(boleto) -> dict[str, str]:
 def boleto_context(boleto) -> dict:
     """The template context: `boleto_fields` plus the barcode and the Pix QR."""
     context = boleto_fields(boleto)
-    # itf_svg accepts digits only, so its markup is safe.
-    context["barcode_svg"] = mark_safe(itf_svg(boleto.barcode))  # noqa: S308
+    context["barcode_png"] = _png_data_url(itf_png(boleto.barcode))
     pix = context["pix_payload"]
     context["pix_qr"] = _pix_qr_data_url(pix) if pix else ""
     return context

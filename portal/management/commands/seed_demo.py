@@ -62,6 +62,9 @@ class Command(BaseCommand):
                 account="12345",
                 account_digit="7",
                 wallet="109",
+                pix_key="financeiro@corpoemmovimento.example.com",
+                late_fee_percent=Decimal("2.00"),
+                monthly_interest_percent=Decimal("1.00"),
             )
             other = self._merchant(
                 legal_name="Escola Saber Mais S.A.",
