@@ -98,6 +98,7 @@ class Boleto(MerchantOwnedModel):
         on_delete=models.PROTECT,
         related_name="boletos",
         verbose_name=_("agendamento"),
+        db_index=False,  # served by the unique (schedule, sequence) index
     )
     sequence = models.PositiveIntegerField(_("parcela"))
     due_date = models.DateField(_("vencimento"))

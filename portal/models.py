@@ -29,8 +29,14 @@ class MerchantOwnedModel(TimeStampedModel):
     ``for_merchant(request.merchant)`` so that another merchant's id is simply not found (404).
     """
 
+    # No index of its own: every tenant-owned model has a composite index or unique constraint
+    # that leads with merchant, which serves the same lookups (one index fewer per insert).
     merchant = models.ForeignKey(
-        "portal.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("lojista")
+        "portal.Merchant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lojista"),
+        db_index=False,
     )
 
     objects = MerchantOwnedQuerySet.as_manager()

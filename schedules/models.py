@@ -78,7 +78,12 @@ class Schedule(MerchantOwnedModel):
     next_sequence = models.PositiveIntegerField(default=1, editable=False)
     next_issue_on = models.DateField(editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # only read on the detail page; not worth an index update per cursor move
     )
 
     class Meta:
