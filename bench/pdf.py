@@ -14,8 +14,9 @@ What it does, in one worker process (no database: the boletos are unsaved model 
    one with each engine, alternating WeasyPrint and ReportLab so both see the same machine load,
    and reports median and p95 per PDF, wall clock and CPU time of this process.
 3. Renders the whole batch with each engine and reports PDFs per second.
-4. Splits one WeasyPrint render into its phases (fields + QR, template, HTML parse, layout,
-   drawing + PDF writing).
+4. Splits one WeasyPrint render into its phases (fields + QR, template, HTML parse of the values
+   layer, its layout, drawing it over the bank's skeleton + PDF writing), and times drawing one
+   skeleton (paid once per process, bank and Pix/no Pix, so inside the warm-up here).
 
 The ReportLab baseline draws the same page by hand: the same texts (from
 `billing.pdf.boleto_fields`, so the formatting work is the same), the same rules, the ITF bars
@@ -329,6 +330,7 @@ def phases(boleto) -> dict[str, float]:
 
     from billing import pdf
 
+    skeleton = pdf._bank_skeleton(boleto)  # drawn once per process and bank: warm here
     marks = [time.perf_counter()]
     with translation.override(pdf.LANGUAGE):
         context = pdf.boleto_context(boleto)
@@ -339,10 +341,23 @@ def phases(boleto) -> dict[str, float]:
     marks.append(time.perf_counter())
     document = parsed.render(stylesheets=[pdf._stylesheet()], font_config=pdf._font_config())
     marks.append(time.perf_counter())
-    document.write_pdf()
+    pdf._write_pdf(document, skeleton)
     marks.append(time.perf_counter())
-    names = ["fields + barcode + QR", "template", "HTML parse", "style + layout", "draw + PDF"]
+    names = ["fields + barcode + QR", "template", "HTML parse", "style + layout",
+             "draw + skeleton + PDF"]
     return {name: (b - a) * 1000 for name, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
+
+
+def skeleton_cost() -> float:
+    """Milliseconds to lay out and draw one bank's skeleton (paid once per process and bank)."""
+    from billing import pdf
+
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        pdf._draw_skeleton("Banco do Brasil", "001-9", pix=True)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
 def machine_info() -> list[tuple[str, str]]:
@@ -434,6 +449,7 @@ def main() -> None:
     print("\nWeasyPrint phases (median of 20 renders, wall ms)")
     for name in split[0]:
         print(f"  {name:24s} {statistics.median(s[name] for s in split):6.1f}")
+    print(f"  {'(once per bank: skeleton)':24s} {skeleton_cost():6.1f}")
 
     if args.profile:
         profiler = cProfile.Profile()

@@ -1,4 +1,4 @@
-"""Interleaved 2 of 5 (ITF) barcode as an SVG fragment, for the boleto's ficha de compensação.
+"""Interleaved 2 of 5 (ITF) barcode, for the boleto's ficha de compensação: PNG or SVG.
 
 Symbology (shared/docs/boleto-standard.md §5): numeric, even length; each pair of digits is coded
 as 5 bars (first digit) interleaved with 5 spaces (second digit), each digit 2 wide + 3 narrow
@@ -7,8 +7,9 @@ narrow space, narrow bar. Boletos use wide:narrow 3:1 and no ITF check character
 carry their own DV), so 44 digits make 4 + 22 × 18 + 5 = 405 modules: 0.254 mm each is ≈ 103 mm,
 13 mm high, with ≥ 5 mm quiet zones on both sides.
 
-All bars are drawn as one ``<path>`` (one subpath per bar): WeasyPrint lays out and draws one
-element instead of ~100 ``<rect>``s (toolchain.md §6).
+The printed boleto uses `itf_png`: a 1-bit image one pixel per module and one pixel high, which the
+template scales to 102.87 × 13 mm without interpolation (WeasyPrint parses SVG paths in Python).
+`itf_svg` draws all bars as one ``<path>`` (one subpath per bar), for SVG uses.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def itf_svg(
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return (
-        struct.pack(">I", len(data)) + kind + data
+        struct.pack(">I", len(data))
+        + kind
+        + data
         + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     )
 
@@ -110,9 +113,7 @@ def itf_png(digits: str) -> bytes:
         bits.extend([index % 2] * width)  # bars (even elements) are 0, black; spaces 1, white
     count = len(bits)
     bits.extend([1] * (-count % 8))
-    row = bytes(
-        int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8)
-    )
+    row = bytes(int("".join(map(str, bits[i : i + 8])), 2) for i in range(0, len(bits), 8))
     header = struct.pack(">IIBBBBB", count, 1, 1, 0, 0, 0, 0)  # 1-bit grayscale, no interlace
     return (
         b"\x89PNG\r\n\x1a\n"

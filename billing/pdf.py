@@ -4,42 +4,58 @@
 (a boleto is a Brazilian document whatever language the request is in), and lays it out with
 WeasyPrint. What is printed follows shared/docs/boleto-standard.md §6.
 
-Speed (measured and explained in docs/benchmarks.md, "Boleto PDF (issue #3)"):
+Speed (measured and explained in docs/benchmarks.md, "Boleto PDF (issue #3)"): WeasyPrint
+spends ~0.45 ms per element and ~0.25 ms per line of text (cascade, layout, drawing), and most of
+a boleto's elements and lines are the same on every boleto of a bank. So the page is two layers
+of the same template, drawn into one PDF content stream:
 
-* what WeasyPrint would otherwise redo for every document and that does not depend on the
-  boleto is done once: the stylesheet is parsed once per process (`_stylesheet`), and the
-  `FontConfiguration` (Fontconfig config + Pango font map, which caches font lookups) is kept per
-  thread (`_font_config`; Pango objects are not thread-safe);
-* WeasyPrint spends ~0.5 ms per element (style, layout, drawing), so the template is flat: rows
-  of floated cells whose label is the cell's ``::first-line`` rather than an element of its own,
-  line breaks as text (``white-space: pre``) rather than ``<br>``; cells never wrap, so long
-  values are cut to the cell's width here (`_fit`), keeping documents and CEPs;
-* the barcode is one SVG path (`billing.itf`); the Pix QR is a 1-bit PNG drawn without
-  interpolation (crisp modules): as an SVG path its ~1,100 commands cost 15 ms to parse, the PNG
-  under 1 ms;
-* fonts are subset by HarfBuzz when ``libharfbuzz-subset0`` is installed; without it WeasyPrint
-  falls back to fontTools, which costs ~0.5 s per PDF (see the benchmark notes).
+* the **skeleton** (rules, labels, bank header, fixed texts: ~80 elements) is laid out and drawn
+  once per thread, bank and Pix/no Pix (`_skeleton`, ~80 ms once); its PDF operators are kept;
+* the **values layer** (the boleto's texts, one absolutely positioned element each, the Pix QR and
+  the ITF barcode) is laid out for each boleto, and `_write_pdf` paints the skeleton's operators
+  under it. WeasyPrint names fonts by a hash of their description and subsets them with HarfBuzz
+  keeping glyph ids, so adding the skeleton's glyphs to the page's fonts (`_merge_fonts`) makes
+  one subset per font serve both layers: the PDF is the same as a one-layer rendering would be
+  (one page, two embedded subsets, text extractable in both layers).
+
+This goes through two WeasyPrint internals, `weasyprint.pdf.stream.Stream` and the `Font` objects'
+``widths``/``to_unicode``/``hash`` (checked against WeasyPrint 70): the tests render, extract the
+text of, and decode every boleto variant, so a WeasyPrint upgrade that changes them fails there.
+
+Also: the stylesheet is parsed once per process (`_stylesheet`), the `FontConfiguration` kept per
+thread (`_font_config`; Pango objects are not thread-safe); values never wrap, so long ones are
+cut to their cell here (`_fit`), keeping documents and CEPs; the Pix QR and the ITF barcode are
+1-bit PNGs, one pixel per module, drawn without interpolation (as SVG paths WeasyPrint parses them
+in Python: ~12 ms for the barcode, ~15 ms for the QR); fonts are subset by HarfBuzz when
+``libharfbuzz-subset0`` is installed (fontTools otherwise: ~0.5 s per PDF).
 
 Output is deterministic: WeasyPrint writes dates only when the HTML has date metadata (ours has
-none), font subset names are content hashes, and no file identifier is requested.
+none), font subset names are content hashes, no file identifier is requested, and a skeleton
+drawn now or reused gives the same bytes.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import io
+import logging
 import os
 import threading
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
 
+import pydyf
 import segno
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML
+from weasyprint.pdf.fonts import Font
+from weasyprint.pdf.stream import Stream
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -49,13 +65,27 @@ from billing.numbers import formatted_nosso_numero
 from portal.documents import format_document, normalize_document
 from portal.templatetags.money import format_brl
 
-__all__ = ["boleto_context", "boleto_fields", "render_boleto_html", "render_boleto_pdf"]
+__all__ = [
+    "boleto_context",
+    "boleto_fields",
+    "render_boleto_html",
+    "render_boleto_pdf",
+    "render_skeleton_html",
+    "skeleton_context",
+]
+
+# WeasyPrint logs 7 INFO lines per document, fontTools some more: quiet unless configured.
+for _name in ("weasyprint", "fontTools"):
+    if logging.getLogger(_name).level == logging.NOTSET:
+        logging.getLogger(_name).setLevel(logging.WARNING)
 
 TEMPLATE = "pdf/boleto.html"
 STYLESHEET = "pdf/boleto.css"
 LANGUAGE = "pt-br"
 #: Espécie do documento: DS, duplicata de serviço (recurring billing of a service).
 DOCUMENT_KIND = "DS"
+#: PDF points per CSS pixel (72 / 96): the scale WeasyPrint draws pages at, with zoom 1.
+PDF_SCALE = 0.75
 
 #: Cells do not wrap (a wrapped line would push the next one out of the cell): long values are
 #: cut with "…" to this width, the text width of a 140 mm cell, at the values' size.
@@ -288,23 +318,148 @@ def boleto_fields(boleto) -> dict[str, str]:
 
 
 def boleto_context(boleto) -> dict:
-    """The template context: `boleto_fields` plus the barcode and the Pix QR."""
+    """The values layer's template context: `boleto_fields` plus the barcode and the Pix QR."""
     context = boleto_fields(boleto)
+    context["layer"] = "values"
     context["barcode_png"] = _png_data_url(itf_png(boleto.barcode))
     pix = context["pix_payload"]
     context["pix_qr"] = _pix_qr_data_url(pix) if pix else ""
     return context
 
 
+def skeleton_context(bank_name: str, bank_code: str, *, pix: bool) -> dict:
+    """The skeleton layer's template context: all it depends on (see `_skeleton`)."""
+    return {
+        "layer": "skeleton",
+        "bank_name": bank_name,
+        "bank_code": bank_code,
+        "pix": pix,
+        "document_kind": DOCUMENT_KIND,
+    }
+
+
 def render_boleto_html(boleto) -> str:
-    """The boleto's HTML, in pt-BR whatever language is active."""
+    """The HTML of the boleto's values layer, in pt-BR whatever language is active.
+
+    The page is this layer drawn over the bank's skeleton (`render_skeleton_html`).
+    """
     with translation.override(LANGUAGE):
         return render_to_string(TEMPLATE, boleto_context(boleto))
 
 
-def render_boleto_pdf(boleto) -> bytes:
-    """The boleto as a one-page A4 PDF. Re-rendering the same boleto gives the same bytes."""
-    document = HTML(string=render_boleto_html(boleto), url_fetcher=_LocalOnlyFetcher()).render(
+def render_skeleton_html(bank_name: str, bank_code: str, *, pix: bool) -> str:
+    with translation.override(LANGUAGE):
+        return render_to_string(TEMPLATE, skeleton_context(bank_name, bank_code, pix=pix))
+
+
+# -- two layers, one page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A skeleton layer, drawn: its PDF operators and the fonts (with glyphs) they use."""
+
+    operators: tuple[bytes, ...]
+    fonts: tuple[Font, ...]
+    graphics_states: dict
+
+
+def _render(html: str):
+    document = HTML(string=html, url_fetcher=_LocalOnlyFetcher()).render(
         stylesheets=[_stylesheet()], font_config=_font_config()
     )
-    return document.write_pdf()
+    if len(document.pages) != 1:
+        raise RuntimeError(f"The boleto must fit one page, got {len(document.pages)}")
+    return document
+
+
+def _draw_skeleton(bank_name: str, bank_code: str, *, pix: bool) -> _Skeleton:
+    """Lays out and draws the skeleton of a bank into a detached PDF content stream."""
+    document = _render(render_skeleton_html(bank_name, bank_code, pix=pix))
+    page = document.pages[0]
+    resources = pydyf.Dictionary(
+        {key: pydyf.Dictionary() for key in ("ExtGState", "XObject", "Pattern", "Shading")}
+    )
+    stream = Stream(
+        document.fonts,
+        (0, 0, page.width, page.height),
+        resources,
+        {},
+        None,
+        document.color_profiles,
+        document.output_intent,
+        compress=False,
+    )
+    page.paint(stream, PDF_SCALE)
+    # The operators are copied into each boleto's page, whose resources are not these: the
+    # skeleton may use fonts (merged into the page's, `_merge_fonts`) and graphics states (opacity
+    # states, named after their value by WeasyPrint, so copied as they are), nothing else.
+    if any(resources[key] for key in ("XObject", "Pattern", "Shading")):
+        raise RuntimeError("The boleto skeleton must not use images, patterns or gradients")
+    return _Skeleton(
+        tuple(stream.stream), tuple(document.fonts.values()), dict(resources["ExtGState"])
+    )
+
+
+def _skeleton(bank_name: str, bank_code: str, *, pix: bool) -> _Skeleton:
+    """The bank's skeleton, drawn once per thread (Pango objects are not thread-safe)."""
+    cache = getattr(_local, "skeletons", None)
+    if cache is None:
+        cache = _local.skeletons = {}
+    key = (bank_name, bank_code, pix)
+    if key not in cache:
+        cache[key] = _draw_skeleton(bank_name, bank_code, pix=pix)
+    return cache[key]
+
+
+def _merge_fonts(fonts: dict, skeleton: _Skeleton) -> None:
+    """Adds the skeleton's glyphs to the document's `fonts`, so one subset serves both layers.
+
+    WeasyPrint names a font in the content stream by a hash of its description and subsets with
+    HarfBuzz keeping glyph ids, so the skeleton's operators stay valid with the page's fonts as
+    long as those fonts also hold the skeleton's glyphs (widths and ToUnicode entries).
+    """
+    for skeleton_font in skeleton.fonts:
+        same = [font for font in fonts.values() if font.hash == skeleton_font.hash]
+        if not same:  # a font only the skeleton uses: a fresh copy, subset for this document
+            font = copy.copy(skeleton_font)
+            font.widths, font.to_unicode = {}, {}
+            font.missing, font.variations = dict(font.missing), dict(font.variations)
+            fonts[("skeleton", skeleton_font.hash)] = font
+            same = [font]
+        for font in same:
+            font.widths.update(skeleton_font.widths)
+            font.to_unicode.update(skeleton_font.to_unicode)
+
+
+def _bank_skeleton(boleto) -> _Skeleton:
+    bank = get_bank((boleto.beneficiary or {}).get("bank_code", ""))
+    return _skeleton(bank.name, bank.code_with_dv, pix=bool(boleto.pix_payload))
+
+
+def _write_pdf(document, skeleton: _Skeleton) -> bytes:
+    """Writes the values layer's `document` with the `skeleton` painted under it, as one page."""
+    page = document.pages[0]
+    paint = page.paint
+
+    def paint_with_skeleton(stream, scale=1):
+        stream.stream.extend(skeleton.operators)  # balanced: q … Q, in the same coordinates
+        states = stream._resources["ExtGState"]
+        for name, state in skeleton.graphics_states.items():
+            states.setdefault(name, state)
+        paint(stream, scale)
+        _merge_fonts(document.fonts, skeleton)
+
+    page.paint = paint_with_skeleton
+    return document.write_pdf(zoom=1)
+
+
+def render_boleto_pdf(boleto) -> bytes:
+    """The boleto as a one-page A4 PDF. Re-rendering the same boleto gives the same bytes.
+
+    The values layer is laid out for this boleto; the bank's skeleton (rules, labels, header),
+    laid out and drawn once per process, is painted under it in the same content stream, with
+    one font subset per font for both layers.
+    """
+    html = render_boleto_html(boleto)  # refuses a boleto that was not issued
+    return _write_pdf(_render(html), _bank_skeleton(boleto))

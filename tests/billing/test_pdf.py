@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,11 +27,12 @@ import pytest
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 from pypdf import PdfReader
 
 from billing import pdf
 from billing.febraban import format_linha, get_bank
-from billing.itf import itf_modules, itf_svg
+from billing.itf import itf_modules, itf_png, itf_svg
 from billing.models import Boleto
 from billing.numbers import boleto_numbers, formatted_nosso_numero, pix_payload
 from schedules.models import Schedule
@@ -130,12 +133,12 @@ def pdf_text(data: bytes, tmp_path: Path) -> str:
     return re.sub(r"\s+", " ", result.stdout.replace("\xa0", " ")).strip()
 
 
-def decoded_symbols(data: bytes, tmp_path: Path) -> list[str]:
-    """Every ITF (44 digits) and QR symbol zbar finds on the page rasterised at 300 dpi."""
+def decoded_symbols(data: bytes, tmp_path: Path, dpi: int = 300) -> list[str]:
+    """Every ITF (44 digits) and QR symbol zbar finds on the page rasterised at `dpi`."""
     source = tmp_path / "boleto.pdf"
     source.write_bytes(data)
     subprocess.run(
-        [_tool("pdftoppm", "poppler-utils"), "-r", "300", "-gray", "-png", "-singlefile",
+        [_tool("pdftoppm", "poppler-utils"), "-r", str(dpi), "-gray", "-png", "-singlefile",
          str(source), str(tmp_path / "page")],
         check=True, capture_output=True,
     )
@@ -243,8 +246,10 @@ def test_prints_every_field_of_the_ficha(rendered, bank, tmp_path):
 @pytest.mark.parametrize("bank", BANKS)
 def test_barcode_and_pix_qr_decode(rendered, bank, tmp_path):
     boleto, data = rendered[bank]
-    symbols = decoded_symbols(data, tmp_path)
-    assert sorted(symbols) == sorted([f"I2/5:{boleto.barcode}", f"QR-Code:{boleto.pix_payload}"])
+    expected = sorted([f"I2/5:{boleto.barcode}", f"QR-Code:{boleto.pix_payload}"])
+    # Both are 1-bit images drawn without interpolation: they must decode at 300 and 150 dpi.
+    assert sorted(decoded_symbols(data, tmp_path)) == expected
+    assert sorted(decoded_symbols(data, tmp_path, dpi=150)) == expected
 
     # The copia e cola is printed too (wrapped over lines, hence compared without spaces).
     text = pdf_text(data, tmp_path)
@@ -259,7 +264,9 @@ def test_without_pix_no_qr_and_no_pix_block(tmp_path):
 
     assert decoded_symbols(data, tmp_path) == [f"I2/5:{boleto.barcode}"]
     assert "pix" not in pdf_text(data, tmp_path).lower()
-    assert not PdfReader(io.BytesIO(data)).pages[0].images
+    # The only image is the ITF barcode (405 × 1 px, one pixel per module): no QR.
+    images = PdfReader(io.BytesIO(data)).pages[0].images
+    assert len(images) == 1 and images[0].image.size == (405, 1)
 
 
 def test_long_values_are_cut_but_documents_and_cep_stay(tmp_path):
@@ -326,6 +333,22 @@ def test_same_bytes_in_another_process():
     assert result.stdout.strip() == here
 
 
+def test_skeleton_drawn_once_per_bank_and_same_bytes_when_drawn_afresh():
+    """The bank's skeleton is drawn once per thread; a fresh one gives the same document."""
+    boleto = make_boleto("237")
+    here = pdf.render_boleto_pdf(boleto)
+    assert pdf._bank_skeleton(boleto) is pdf._bank_skeleton(boleto)
+    assert pdf._bank_skeleton(boleto) is not pdf._bank_skeleton(make_boleto("341"))
+    assert pdf._bank_skeleton(boleto) is not pdf._bank_skeleton(make_boleto("237", pix=False))
+
+    # A new thread has its own FontConfiguration and skeletons (Pango is not thread-safe).
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(data=pdf.render_boleto_pdf(boleto)))
+    thread.start()
+    thread.join()
+    assert result["data"] == here
+
+
 def test_prints_portuguese_under_another_active_language(tmp_path):
     translation.activate("en")
     try:
@@ -369,6 +392,19 @@ def test_itf_boleto_barcode_is_405_modules_103_mm():
     assert svg.count("M") == len(widths[::2])  # one subpath per bar
 
 
+def test_itf_png_is_one_pixel_per_module():
+    barcode = make_boleto("001").barcode
+    data = itf_png(barcode)
+    assert data == itf_png(barcode)  # deterministic bytes
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "1" and image.size == (405, 1)
+    # Black runs and white runs, left to right, are the bars and spaces.
+    pixels = [image.getpixel((x, 0)) for x in range(405)]
+    runs = [len(list(group)) for _, group in itertools.groupby(pixels)]
+    assert runs == itf_modules(barcode)
+    assert pixels[0] == 0 and pixels[-1] == 0  # starts and ends with a bar
+
+
 def test_itf_known_pair_pattern():
     # "00" interleaves NNWWN bars with NNWWN spaces.
     assert itf_modules("00") == [1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 3, 1, 1]
@@ -386,3 +422,5 @@ def test_itf_width_is_9_modules_per_digit_plus_9(digits):
 def test_itf_rejects_odd_empty_and_non_digit_input(digits):
     with pytest.raises(ValueError):
         itf_svg(digits)
+    with pytest.raises(ValueError):
+        itf_png(digits)
