@@ -17,6 +17,8 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -70,6 +72,22 @@ class IssueRun:
     skipped: int = 0
     schedules: int = 0
     batches: int = 0
+
+
+class Installment(NamedTuple):
+    """One row the batch will insert: plain values, no model instance (see _insert_postgresql)."""
+
+    merchant_id: int
+    schedule_id: int
+    sequence: int
+    due_date: date
+    amount: Decimal
+    issued: bool  # False: already past due when first seen, recorded as skipped
+    payer: dict
+    nosso_numero: int | None = None
+    barcode: str = ""
+    linha_digitavel: str = ""
+    pix_payload: str = ""
 
 
 def beneficiary_snapshot(merchant: Merchant) -> dict:
@@ -161,7 +179,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     now = timezone.now()
     # One plain tuple per installment (no model instances): (merchant_id, schedule_id, sequence,
     # due_date, amount, issued, payer).
-    installments: list[tuple] = []
+    installments: list[Installment] = []
     cursors: list[tuple[int, int, date]] = []
     due_date = _memoized_due_date({})
     one_day = timedelta(days=1)
@@ -177,7 +195,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
             if due - lead > today:
                 break
             installments.append(
-                (merchant_id, schedule_id, sequence, due, amount, due >= today, payer)
+                Installment(merchant_id, schedule_id, sequence, due, amount, due >= today, payer)
             )
             sequence += 1
         try:
@@ -198,8 +216,8 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
 
     issued_by_merchant: dict[int, list[int]] = defaultdict(list)
     for boleto_id, installment in zip(ids, installments, strict=True):
-        if installment[5]:
-            issued_by_merchant[installment[0]].append(boleto_id)
+        if installment.issued:
+            issued_by_merchant[installment.merchant_id].append(boleto_id)
     issued = sum(len(boleto_ids) for boleto_ids in issued_by_merchant.values())
     run.issued += issued
     run.skipped += len(installments) - issued
@@ -211,7 +229,9 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
         delivery_hand_off_on_commit(issued_by_merchant)
 
 
-def _number(installments: list[tuple], cursors: list[tuple], beneficiaries: dict[int, dict]):
+def _number(
+    installments: list[Installment], cursors: list[tuple], beneficiaries: dict[int, dict]
+) -> tuple[list[Installment], list[tuple]]:
     """Give every issued installment its nosso número, barcode, linha digitável and Pix.
 
     Nosso números come from one allocation for the whole batch. A schedule whose numbers cannot
@@ -220,55 +240,49 @@ def _number(installments: list[tuple], cursors: list[tuple], beneficiaries: dict
     """
     counts: dict[int, int] = defaultdict(int)
     for installment in installments:
-        if installment[5]:
-            counts[installment[0]] += 1
+        if installment.issued:
+            counts[installment.merchant_id] += 1
     allocated = {m: iter(values) for m, values in nosso_numero.allocate(counts).items()}
-    numbered: list[tuple] = []
+    numbered: list[Installment] = []
     failed: set[int] = set()
-    for merchant_id, schedule_id, sequence, due, amount, issued, payer in installments:
-        if not issued:
-            numbered.append(
-                (merchant_id, schedule_id, sequence, due, amount, issued, payer, None, "", "", "")
-            )
+    for installment in installments:
+        if not installment.issued:
+            numbered.append(installment)
             continue
-        beneficiary = beneficiaries[merchant_id]
-        number = next(allocated[merchant_id])
+        beneficiary = beneficiaries[installment.merchant_id]
+        number = next(allocated[installment.merchant_id])
         try:
             numbers = boleto_numbers(
-                beneficiary=beneficiary, nosso_numero=number, due_date=due, amount=amount
+                beneficiary=beneficiary,
+                nosso_numero=number,
+                due_date=installment.due_date,
+                amount=installment.amount,
             )
             pix = (
-                pix_payload(beneficiary=beneficiary, amount=amount, txid=f"BOL{number}")
+                pix_payload(beneficiary=beneficiary, amount=installment.amount, txid=f"BOL{number}")
                 if beneficiary.get("pix_key")
                 else ""
             )
         except (BoletoError, ValueError) as exc:
             logger.error(
                 "cannot number boleto merchant=%s schedule=%s sequence=%s: %s",
-                merchant_id,
-                schedule_id,
-                sequence,
+                installment.merchant_id,
+                installment.schedule_id,
+                installment.sequence,
                 exc,
             )
-            failed.add(schedule_id)
+            failed.add(installment.schedule_id)
             continue
         numbered.append(
-            (
-                merchant_id,
-                schedule_id,
-                sequence,
-                due,
-                amount,
-                issued,
-                payer,
-                number,
-                numbers.barcode,
-                numbers.linha_digitavel,
-                pix,
+            installment._replace(
+                nosso_numero=number,
+                barcode=numbers.barcode,
+                linha_digitavel=numbers.linha_digitavel,
+                pix_payload=pix,
             )
         )
     if failed:
-        numbered = [row for row in numbered if row[1] not in failed]
+        numbered = [row for row in numbered if row.schedule_id not in failed]
         cursors = [cursor for cursor in cursors if cursor[0] not in failed]
     return numbered, cursors
 
@@ -289,42 +303,34 @@ def _memoized_due_date(memo: dict):
     return due_date
 
 
-def _insert_generic(installments: list[tuple], beneficiaries: dict[int, dict], now) -> list[int]:
+def _insert_generic(
+    installments: list[Installment], beneficiaries: dict[int, dict], now
+) -> list[int]:
     """Any backend: bulk_create (one INSERT per 1,000 rows, ids back where the backend can)."""
     boletos = [
         Boleto(
-            merchant_id=merchant_id,
-            schedule_id=schedule_id,
-            sequence=sequence,
-            due_date=due,
-            amount=amount,
-            status=Boleto.Status.ISSUED if issued else Boleto.Status.SKIPPED,
+            merchant_id=row.merchant_id,
+            schedule_id=row.schedule_id,
+            sequence=row.sequence,
+            due_date=row.due_date,
+            amount=row.amount,
+            status=Boleto.Status.ISSUED if row.issued else Boleto.Status.SKIPPED,
             delivery_status=(
-                Boleto.DeliveryStatus.PENDING if issued else Boleto.DeliveryStatus.NOT_APPLICABLE
+                Boleto.DeliveryStatus.PENDING
+                if row.issued
+                else Boleto.DeliveryStatus.NOT_APPLICABLE
             ),
             issued_at=now,
-            payer=payer,
-            beneficiary=beneficiaries[merchant_id],
-            nosso_numero=number,
-            barcode=barcode,
-            linha_digitavel=linha,
-            pix_payload=pix,
+            payer=row.payer,
+            beneficiary=beneficiaries[row.merchant_id],
+            nosso_numero=row.nosso_numero,
+            barcode=row.barcode,
+            linha_digitavel=row.linha_digitavel,
+            pix_payload=row.pix_payload,
             created_at=now,
             updated_at=now,
         )
-        for (
-            merchant_id,
-            schedule_id,
-            sequence,
-            due,
-            amount,
-            issued,
-            payer,
-            number,
-            barcode,
-            linha,
-            pix,
-        ) in installments
+        for row in installments
     ]
     Boleto.objects.bulk_create(boletos, batch_size=1000)
     return [boleto.pk for boleto in boletos]
@@ -369,7 +375,9 @@ _ISSUED = (Boleto.Status.ISSUED.value, Boleto.DeliveryStatus.PENDING.value)
 _SKIPPED = (Boleto.Status.SKIPPED.value, Boleto.DeliveryStatus.NOT_APPLICABLE.value)
 
 
-def _insert_postgresql(installments: list[tuple], beneficiaries: dict[int, dict], now) -> list[int]:
+def _insert_postgresql(
+    installments: list[Installment], beneficiaries: dict[int, dict], now
+) -> list[int]:
     """PostgreSQL: COPY the batch in, with ids drawn beforehand from the table's own sequence.
 
     Row for row this stores what bulk_create stores, but bulk_create spends most of a batch in
