@@ -1,2 +1,55 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-# Create your models here.
+
+class EmailEvent(models.Model):
+    """The durable inbox of ESP tracking events: stored raw before anything acts on them.
+
+    The webhook only authenticates (anymail), stores the event here under a dedupe key of our own
+    and answers 2xx; a task processes it. A failure while processing leaves the row with its
+    error for the sweeper to retry: the event is never lost and the ESP never sees a 5xx for it.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Aguardando processamento")
+        RECORDED = "recorded", _("Registrado")
+        UNMATCHED = "unmatched", _("Sem e-mail correspondente")
+        FAILED = "failed", _("Erro no processamento")
+
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    esp_name = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=200, blank=True)
+    event_type = models.CharField(max_length=20)
+    reject_reason = models.CharField(max_length=20, blank=True)
+    recipient = models.CharField(max_length=254, blank=True, db_index=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    esp_timestamp = models.DateTimeField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    mta_response = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Filled by processing (notifications.services.email_event_process).
+    action = models.CharField(max_length=10, blank=True)
+    cause = models.CharField(max_length=20, blank=True)
+    smtp_code = models.CharField(max_length=10, blank=True)
+    enhanced_status = models.CharField(max_length=10, blank=True)
+    diagnostic = models.CharField(max_length=500, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("evento de e-mail")
+        verbose_name_plural = _("eventos de e-mail")
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(processed_at__isnull=True),
+                name="email_event_unprocessed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.esp_name} {self.event_type} {self.recipient}"

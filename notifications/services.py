@@ -7,6 +7,7 @@ reached the delivery queue. A boleto whose hand-off was lost (broker down at com
 ``pending`` and is picked up again by the delivery sweeper.
 """
 
+from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Boleto
@@ -40,3 +41,42 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
     for boleto_id in ids:
         enqueue_on_commit(boleto_render_pdf_task, merchant_id=merchant_id, boleto_id=boleto_id)
     return updated
+
+
+def email_event_process(*, email_event_id: int) -> None:
+    """Classify a stored tracking event and record the verdict. Safe to run twice.
+
+    Applying the verdict to the boleto and its schedule (deactivation, merchant alert) needs the
+    outbound email record that links an ESP message id to a boleto; until that exists every
+    event is recorded as unmatched, with its classification kept for the timeline.
+    """
+    from anymail.signals import AnymailTrackingEvent
+
+    from notifications.classifier import classify
+    from notifications.models import EmailEvent
+
+    with transaction.atomic():
+        stored = EmailEvent.objects.select_for_update().get(pk=email_event_id)
+        if stored.processed_at is not None:
+            return
+        stored.attempts += 1
+        event = AnymailTrackingEvent(
+            event_type=stored.event_type,
+            reject_reason=stored.reject_reason or None,
+            esp_event=stored.raw,
+            description=stored.description or None,
+            mta_response=stored.mta_response or None,
+            recipient=stored.recipient or None,
+            message_id=stored.message_id or None,
+            timestamp=stored.esp_timestamp,
+            event_id=stored.event_id or None,
+        )
+        verdict = classify(event, esp_name=stored.esp_name)
+        stored.action = verdict.action
+        stored.cause = verdict.cause
+        stored.smtp_code = verdict.smtp_code[:10]
+        stored.enhanced_status = verdict.enhanced_status[:10]
+        stored.diagnostic = verdict.diagnostic[:500]
+        stored.outcome = EmailEvent.Outcome.UNMATCHED
+        stored.processed_at = timezone.now()
+        stored.save()

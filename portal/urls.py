@@ -17,5 +17,7 @@ urlpatterns = [
     path("agendamentos/", include("schedules.urls")),
     path("", include("billing.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # ESP tracking webhooks: /anymail/<esp>/tracking/ (anymail authenticates; inbox stores).
+    path("anymail/", include("notifications.webhook_urls")),
     path("admin/", admin.site.urls),
 ]

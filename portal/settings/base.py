@@ -129,7 +129,11 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boletos <boletos@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
+    # Basic-auth "user:password" the ESP's tracking webhook URL carries (anymail checks it in
+    # constant time); ESP-specific signing keys below where the ESP signs its webhooks.
     "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=None),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=None),
+    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
 }
 
 # --- Celery -----------------------------------------------------------------------------------

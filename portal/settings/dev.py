@@ -3,7 +3,7 @@
 import secrets
 
 from .base import *  # noqa: F401,F403
-from .base import VAR_DIR, env
+from .base import ANYMAIL, VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
@@ -17,3 +17,9 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
+
+# A local webhook secret so the tracking endpoints can be exercised without an ESP.
+ANYMAIL = {
+    **ANYMAIL,
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="dev:dev-webhook-secret"),
+}

@@ -1,0 +1,44 @@
+"""anymail's webhook URLs, each view wrapped so a malformed body is a 400, never a 500.
+
+anymail authenticates first (basic auth, ESP signatures) and then parses the body; several of
+its parsers raise plain Python errors (JSONDecodeError, TypeError, KeyError) on a body that is
+not the ESP's format, which Django turns into a 500 — and ESPs retry 5xx for days. Only parse
+errors are caught here: a failure to store a valid event (a database error) still answers 5xx,
+so the ESP retries an event that is not in the inbox yet.
+"""
+
+import functools
+import logging
+
+from anymail import urls as anymail_urls
+from django.http import HttpResponseBadRequest
+from django.urls import URLPattern
+
+logger = logging.getLogger(__name__)
+
+app_name = anymail_urls.app_name
+
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def _tolerant(view):
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _PARSE_ERRORS as exc:
+            logger.warning(
+                "malformed webhook body refused path=%s error=%s: %s",
+                request.path,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+            return HttpResponseBadRequest("Malformed webhook body.")
+
+    return wrapped
+
+
+urlpatterns = [
+    URLPattern(p.pattern, _tolerant(p.callback), p.default_args, p.name)
+    for p in anymail_urls.urlpatterns
+]
