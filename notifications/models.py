@@ -53,3 +53,45 @@ class EmailEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.esp_name} {self.event_type} {self.recipient}"
+
+
+class OutboundEmail(models.Model):
+    """One boleto email to one recipient: links the ESP's message id back to the boleto."""
+
+    class SendStatus(models.TextChoices):
+        SENT = "sent", _("Enviado")
+        QUEUED = "queued", _("Na fila do provedor")
+        REJECTED = "rejected", _("Recusado pelo provedor")
+        INVALID = "invalid", _("Endereço inválido")
+        FAILED = "failed", _("Falhou")
+        UNKNOWN = "unknown", _("Desconhecido")
+
+    merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
+    boleto = models.ForeignKey(
+        "billing.Boleto", on_delete=models.PROTECT, related_name="emails", db_index=False
+    )
+    schedule = models.ForeignKey(
+        "schedules.Schedule", on_delete=models.PROTECT, related_name="emails"
+    )
+    # The schedule's reactivation epoch when this email left: events about it never deactivate
+    # a schedule that was reactivated since (email-delivery.md §5.3).
+    schedule_epoch = models.PositiveIntegerField()
+    recipient = models.EmailField(max_length=254)
+    esp_name = models.CharField(max_length=40, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    send_status = models.CharField(max_length=10, choices=SendStatus.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("e-mail enviado")
+        verbose_name_plural = _("e-mails enviados")
+        constraints = [
+            # One email per boleto per epoch: a retried task never sends the same boleto twice.
+            models.UniqueConstraint(
+                fields=["boleto", "schedule_epoch"], name="outbound_email_once_per_epoch"
+            ),
+        ]
+        indexes = [models.Index(fields=["message_id"], name="outbound_email_message_id")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.get_send_status_display()})"

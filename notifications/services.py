@@ -1,10 +1,10 @@
 """Delivery of issued boletos to the customer.
 
 The hand-off is the seam between issuing and sending: the generator records each new boleto as
-``pending`` and, after its batch commits, queues it here. Sending itself (email with the PDF
-through anymail) is built on this seam; until then the hand-off only records that the boleto
-reached the delivery queue. A boleto whose hand-off was lost (broker down at commit) stays
-``pending`` and is picked up again by the delivery sweeper.
+``pending`` and, after its batch commits, queues it here. The hand-off marks them ``queued``
+and queues one send task per boleto (notifications/sending.py). A boleto whose hand-off was
+lost (broker down at commit) stays ``pending`` ("Aguardando envio"); re-queuing those is the job
+of the delivery sweeper, which is not built yet.
 """
 
 from django.db import transaction
@@ -24,9 +24,9 @@ def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) ->
 
 
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
-    """Record that pending boletos reached the delivery queue and have their PDFs rendered by
-    the workers. Safe to run twice (status guard; rendering is idempotent)."""
-    from billing.tasks import boleto_render_pdf_task
+    """Record that pending boletos reached the delivery queue and queue one send per boleto
+    (the send renders and stores the PDF). Safe to run twice (status guards)."""
+    from notifications.tasks import boleto_send_task
 
     pending = Boleto.objects.for_merchant(merchant_id).filter(
         pk__in=boleto_ids,
@@ -39,7 +39,7 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
         delivery_status=Boleto.DeliveryStatus.QUEUED, handed_off_at=now, updated_at=now
     )
     for boleto_id in ids:
-        enqueue_on_commit(boleto_render_pdf_task, merchant_id=merchant_id, boleto_id=boleto_id)
+        enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto_id)
     return updated
 
 

@@ -1,7 +1,8 @@
 """Enqueueing Celery tasks after commit without letting a broker outage break the caller.
 
-Work enqueued here is always also reachable by a periodic sweep (the generator's beat run, the
-delivery sweeper), so a message that could not be published is delayed, never lost.
+A message that could not be published is logged and its work stays visible in the database:
+the generator's beat run re-issues what a schedule still owes, and a boleto left ``pending`` is
+for the delivery sweeper (not built yet) to queue again.
 """
 
 import logging

@@ -40,11 +40,22 @@ from schedules.models import Schedule
 ROOT = Path(__file__).resolve().parents[2]
 
 ACCOUNTS = {
-    "001": {"agency": "1234", "agency_digit": "5", "account": "12345678", "account_digit": "9",
-            "wallet": "17", "agreement": "1234567"},
+    "001": {
+        "agency": "1234",
+        "agency_digit": "5",
+        "account": "12345678",
+        "account_digit": "9",
+        "wallet": "17",
+        "agreement": "1234567",
+    },
     "033": {"agency": "1234", "account": "1234567", "wallet": "101", "agreement": "1234567"},
-    "237": {"agency": "1234", "agency_digit": "1", "account": "0012345", "account_digit": "6",
-            "wallet": "09"},
+    "237": {
+        "agency": "1234",
+        "agency_digit": "1",
+        "account": "0012345",
+        "account_digit": "6",
+        "wallet": "09",
+    },
     "341": {"agency": "0057", "account": "12345", "wallet": "109"},
 }
 BANKS = sorted(ACCOUNTS)
@@ -128,7 +139,9 @@ def pdf_text(data: bytes, tmp_path: Path) -> str:
     source.write_bytes(data)
     result = subprocess.run(
         [_tool("pdftotext", "poppler-utils"), "-enc", "UTF-8", str(source), "-"],
-        capture_output=True, check=True, text=True,
+        capture_output=True,
+        check=True,
+        text=True,
     )
     return re.sub(r"\s+", " ", result.stdout.replace("\xa0", " ")).strip()
 
@@ -138,14 +151,31 @@ def decoded_symbols(data: bytes, tmp_path: Path, dpi: int = 300) -> list[str]:
     source = tmp_path / "boleto.pdf"
     source.write_bytes(data)
     subprocess.run(
-        [_tool("pdftoppm", "poppler-utils"), "-r", str(dpi), "-gray", "-png", "-singlefile",
-         str(source), str(tmp_path / "page")],
-        check=True, capture_output=True,
+        [
+            _tool("pdftoppm", "poppler-utils"),
+            "-r",
+            str(dpi),
+            "-gray",
+            "-png",
+            "-singlefile",
+            str(source),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+        capture_output=True,
     )
     result = subprocess.run(
-        [_tool("zbarimg", "zbar-tools"), "-q", "-Sdisable", "-Si25.enable",
-         "-Si25.min-length=44", "-Sqrcode.enable", str(tmp_path / "page.png")],
-        capture_output=True, text=True,
+        [
+            _tool("zbarimg", "zbar-tools"),
+            "-q",
+            "-Sdisable",
+            "-Si25.enable",
+            "-Si25.min-length=44",
+            "-Sqrcode.enable",
+            str(tmp_path / "page.png"),
+        ],
+        capture_output=True,
+        text=True,
     )
     # zbarimg exits 4 when it finds nothing; anything else but 0 is an error.
     assert result.returncode in (0, 4), result.stderr
@@ -173,12 +203,15 @@ def test_one_a4_page_with_embedded_fonts(rendered, bank, tmp_path):
     source = tmp_path / "boleto.pdf"
     source.write_bytes(data)
     fonts = subprocess.run(
-        [_tool("pdffonts", "poppler-utils"), str(source)], capture_output=True, text=True,
+        [_tool("pdffonts", "poppler-utils"), str(source)],
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.splitlines()[2:]
     # DejaVu Sans and DejaVu Sans Bold only, each embedded as a subset.
     assert sorted(line.split()[0].split("+")[1] for line in fonts) == [
-        "DejaVu-Sans", "DejaVu-Sans-Bold"
+        "DejaVu-Sans",
+        "DejaVu-Sans-Bold",
     ], fonts
     assert all(re.search(r"\byes\s+yes\b", line) for line in fonts), fonts
 
@@ -279,8 +312,13 @@ def test_long_values_are_cut_but_documents_and_cep_stay(tmp_path):
     text = pdf_text(pdf.render_boleto_pdf(boleto), tmp_path)
 
     assert text.count("…") >= 5
-    for kept in ("— CNPJ 11.222.333/0001-81", "— São Paulo/SP — CEP 01310-100",
-                 "— CPF 248.438.034-80", "— parcela 3.", "CEP 01415-000 — São Paulo/SP"):
+    for kept in (
+        "— CNPJ 11.222.333/0001-81",
+        "— São Paulo/SP — CEP 01310-100",
+        "— CPF 248.438.034-80",
+        "— parcela 3.",
+        "CEP 01415-000 — São Paulo/SP",
+    ):
         assert kept in text, kept
 
 
@@ -326,7 +364,11 @@ def test_same_bytes_in_another_process():
         "print(hashlib.sha256(render_boleto_pdf(make_boleto('001'))).hexdigest())"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONHASHSEED": "12345", "LOG_LEVEL": "WARNING"},
     )
     here = hashlib.sha256(pdf.render_boleto_pdf(make_boleto("001"))).hexdigest()
@@ -415,7 +457,7 @@ def test_itf_width_is_9_modules_per_digit_plus_9(digits):
     widths = itf_modules(digits)
     assert sum(widths) == 9 * len(digits) + 9
     assert len(widths) == 10 * len(digits) // 2 + 7
-    assert all(widths[i:i + 10].count(3) == 4 for i in range(4, len(widths) - 3, 10))
+    assert all(widths[i : i + 10].count(3) == 4 for i in range(4, len(widths) - 3, 10))
 
 
 @pytest.mark.parametrize("digits", ["", "123", "12a4", "١٢", "12 4", None])

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -159,10 +160,11 @@ class TestHandOff:
                 callback()
         issued = Boleto.objects.filter(status="issued")
         assert issued.count() == 2
-        assert {b.delivery_status for b in issued} == {Boleto.DeliveryStatus.QUEUED}
         assert all(b.handed_off_at is not None for b in issued)
-        # The hand-off has the workers render and store each PDF once.
+        # The hand-off queued one send per boleto: emailed with its PDF, rendered and stored once.
+        assert {b.delivery_status for b in issued} == {Boleto.DeliveryStatus.SENT}
         assert all(b.pdf.name.endswith(".pdf") for b in issued)
+        assert len(mail.outbox) == 2
         assert Boleto.objects.filter(status="skipped").count() == 3
         assert not Boleto.objects.filter(status="skipped").exclude(delivery_status="n/a").exists()
 

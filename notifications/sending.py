@@ -1,0 +1,105 @@
+"""Sending each issued boleto to its customer, through whatever backend settings choose
+(an anymail ESP in production, files locally, anymail's test backend in tests)."""
+
+import logging
+
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+
+from billing.febraban import format_linha
+from billing.models import Boleto
+from billing.services import boleto_filename, boleto_pdf
+from notifications.models import OutboundEmail
+from portal.templatetags.money import format_brl
+
+logger = logging.getLogger(__name__)
+
+SEND_TAG = "boleto-recorrente"
+
+
+def _message(boleto: Boleto, recipient: str, pdf: bytes) -> EmailMultiAlternatives:
+    beneficiary = boleto.beneficiary
+    merchant_name = beneficiary.get("trade_name") or beneficiary.get("legal_name", "")
+    with translation.override("pt-br"):
+        context = {
+            "payer_name": boleto.payer.get("name", ""),
+            "merchant_name": merchant_name,
+            "due_date": date_format(boleto.due_date, "SHORT_DATE_FORMAT"),
+            "amount": format_brl(boleto.amount),
+            "linha": format_linha(boleto.linha_digitavel),
+            "pix": boleto.pix_payload,
+            "description": boleto.schedule.description,
+        }
+        subject = translation.gettext("Boleto %(merchant)s — vencimento %(due)s — %(amount)s") % {
+            "merchant": merchant_name,
+            "due": context["due_date"],
+            "amount": context["amount"],
+        }
+        text = render_to_string("emails/boleto.txt", context)
+        html = render_to_string("emails/boleto.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.attach_alternative(html, "text/html")
+    message.attach(boleto_filename(boleto), pdf, "application/pdf")
+    # anymail: metadata comes back on tracking events; one recipient per message (SES events
+    # cannot tell recipients apart).
+    message.metadata = {"boleto_id": boleto.pk, "merchant_id": boleto.merchant_id}
+    message.tags = [SEND_TAG]
+    return message
+
+
+def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
+    """Email a queued boleto (PDF attached) to the customer's current address, once.
+
+    The boleto row is locked while sending and the (boleto, epoch) pair is unique, so a task run
+    twice sends once. If the ESP accepts the message and the commit then fails, a retry could send
+    it again: the one window that at-least-once delivery leaves open.
+    """
+    with transaction.atomic():
+        boleto = (
+            Boleto.objects.for_merchant(merchant_id)
+            .select_for_update(of=("self",))
+            .select_related("schedule__customer")
+            .filter(pk=boleto_id, status=Boleto.Status.ISSUED)
+            .first()
+        )
+        if boleto is None or boleto.delivery_status != Boleto.DeliveryStatus.QUEUED:
+            return None
+        schedule = boleto.schedule
+        if OutboundEmail.objects.filter(boleto=boleto, schedule_epoch=schedule.epoch).exists():
+            return None
+        recipient = schedule.customer.email
+        pdf = boleto_pdf(boleto=boleto)
+        connection = get_connection()
+        message = _message(boleto, recipient, pdf)
+        message.connection = connection
+        message.send()
+        status = getattr(message, "anymail_status", None)
+        per_recipient = status.recipients.get(recipient) if status is not None else None
+        message_id = getattr(per_recipient, "message_id", None)
+        try:
+            outbound = OutboundEmail.objects.create(
+                merchant_id=merchant_id,
+                boleto=boleto,
+                schedule=schedule,
+                schedule_epoch=schedule.epoch,
+                recipient=recipient,
+                esp_name=getattr(connection, "esp_name", ""),
+                message_id="" if message_id is None else str(message_id),
+                send_status=(per_recipient.status if per_recipient else "sent") or "unknown",
+                sent_at=timezone.now(),
+            )
+        except IntegrityError:  # pragma: no cover - the row lock makes this unreachable
+            return None
+        boleto.delivery_status = Boleto.DeliveryStatus.SENT
+        boleto.save(update_fields=["delivery_status", "updated_at"])
+    logger.info(
+        "boleto sent boleto=%s schedule=%s status=%s message_id=%s",
+        boleto.pk,
+        schedule.number,
+        outbound.send_status,
+        outbound.message_id,
+    )
+    return outbound
