@@ -14,6 +14,8 @@ class EmailEvent(models.Model):
         PENDING = "pending", _("Aguardando processamento")
         RECORDED = "recorded", _("Registrado")
         UNMATCHED = "unmatched", _("Sem e-mail correspondente")
+        APPLIED = "applied", _("Aplicado")
+        STALE = "stale", _("Sem efeito (antigo ou repetido)")
         FAILED = "failed", _("Erro no processamento")
 
     dedupe_key = models.CharField(max_length=64, unique=True)
@@ -81,6 +83,9 @@ class OutboundEmail(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     send_status = models.CharField(max_length=10, choices=SendStatus.choices)
     sent_at = models.DateTimeField()
+    # Per-message state, monotonic (email-delivery.md §5.2): an event only moves it up.
+    state = models.PositiveSmallIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-mail enviado")
@@ -95,3 +100,46 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.get_send_status_display()})"
+
+
+class MerchantAlert(models.Model):
+    """What the merchant must know about a schedule (shown as a banner until acknowledged, and
+    emailed to the alert address). At most one per deactivation: unique per schedule, kind and
+    the schedule's epoch."""
+
+    class Kind(models.TextChoices):
+        DEACTIVATED = "deactivated", _("Agendamento desativado")
+
+    merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
+    schedule = models.ForeignKey(
+        "schedules.Schedule", on_delete=models.PROTECT, related_name="alerts"
+    )
+    boleto = models.ForeignKey(
+        "billing.Boleto", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    schedule_epoch = models.PositiveIntegerField()
+    cause = models.CharField(max_length=20, blank=True)
+    diagnostic = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alerta ao lojista")
+        verbose_name_plural = _("alertas aos lojistas")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "kind", "schedule_epoch"], name="alert_once_per_epoch"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["merchant", "-created_at"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="alert_open_per_merchant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.schedule_id}"

@@ -44,16 +44,13 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
 
 
 def email_event_process(*, email_event_id: int) -> None:
-    """Classify a stored tracking event and record the verdict. Safe to run twice.
-
-    Applying the verdict to the boleto and its schedule (deactivation, merchant alert) needs the
-    outbound email record that links an ESP message id to a boleto; until that exists every
-    event is recorded as unmatched, with its classification kept for the timeline.
-    """
+    """Classify a stored tracking event, apply it (notifications/policy.py) and record the
+    outcome. Safe to run twice: a processed event is left alone."""
     from anymail.signals import AnymailTrackingEvent
 
     from notifications.classifier import classify
     from notifications.models import EmailEvent
+    from notifications.policy import email_event_apply
 
     with transaction.atomic():
         stored = EmailEvent.objects.select_for_update().get(pk=email_event_id)
@@ -77,6 +74,55 @@ def email_event_process(*, email_event_id: int) -> None:
         stored.smtp_code = verdict.smtp_code[:10]
         stored.enhanced_status = verdict.enhanced_status[:10]
         stored.diagnostic = verdict.diagnostic[:500]
-        stored.outcome = EmailEvent.Outcome.UNMATCHED
+        stored.outcome = email_event_apply(stored)
         stored.processed_at = timezone.now()
         stored.save()
+
+
+def merchant_alert_email(*, alert_id: int) -> bool:
+    """Email a deactivation alert to the merchant's alert address, once."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from notifications.models import MerchantAlert
+    from portal.templatetags.money import format_brl
+    from schedules.models import DeactivationCause
+
+    with transaction.atomic():
+        alert = (
+            MerchantAlert.objects.select_for_update(of=("self",))
+            .select_related("merchant", "schedule__customer", "boleto")
+            .get(pk=alert_id)
+        )
+        if alert.emailed_at is not None:
+            return False
+        schedule, boleto, base = alert.schedule, alert.boleto, settings.PORTAL_BASE_URL
+        with translation.override("pt-br"):
+            context = {
+                "merchant": alert.merchant,
+                "schedule": schedule,
+                "customer": schedule.customer,
+                "boleto": boleto,
+                "due_date": date_format(boleto.due_date, "SHORT_DATE_FORMAT") if boleto else "",
+                "amount": format_brl(boleto.amount) if boleto else "",
+                "cause": DeactivationCause(alert.cause).label if alert.cause else "",
+                "diagnostic": alert.diagnostic,
+                "schedule_url": base + schedule.get_absolute_url(),
+                "pdf_url": base + reverse("billing:boleto_pdf", args=[boleto.pk]) if boleto else "",
+            }
+            subject = translation.gettext("Agendamento nº %(number)s desativado: %(cause)s") % {
+                "number": schedule.number,
+                "cause": context["cause"],
+            }
+            text = render_to_string("emails/merchant_alert.txt", context)
+        message = EmailMultiAlternatives(
+            subject=subject, body=text, to=[alert.merchant.alert_email]
+        )
+        message.send()
+        alert.emailed_at = timezone.now()
+        alert.save(update_fields=["emailed_at"])
+    return True

@@ -2,7 +2,11 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 
 from notifications.sending import boleto_send
-from notifications.services import delivery_hand_off, email_event_process
+from notifications.services import (
+    delivery_hand_off,
+    email_event_process,
+    merchant_alert_email,
+)
 
 
 @shared_task(ignore_result=True)
@@ -25,3 +29,8 @@ def boleto_send_task(*, merchant_id: int, boleto_id: int) -> None:
 @shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def email_event_process_task(*, email_event_id: int) -> None:
     email_event_process(email_event_id=email_event_id)
+
+
+@shared_task(ignore_result=True, autoretry_for=(AnymailAPIError, OSError), retry_backoff=30)
+def merchant_alert_email_task(*, alert_id: int) -> None:
+    merchant_alert_email(alert_id=alert_id)

@@ -1,0 +1,134 @@
+"""A real-format bounce for an email we sent, through the real webhook endpoint: the boleto is
+marked não entregue, the schedule deactivated with its cause, the merchant alerted once."""
+
+import base64
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+
+from billing.models import Boleto
+from notifications.models import EmailEvent, MerchantAlert
+from notifications.sending import boleto_send
+from schedules.generator import installments_issue_due
+from schedules.models import Schedule, ScheduleStatus
+from tests.factories import ScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
+SECRET = "heldout:webhook-secret"
+SETTINGS = {
+    "EMAIL_BACKEND": "anymail.backends.test.EmailBackend",
+    "ANYMAIL": {"WEBHOOK_SECRET": SECRET},
+}
+
+
+@pytest.fixture
+def sent(merchant):
+    """A boleto of an active schedule, emailed through the (test) ESP."""
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=date(2026, 3, 20))
+    installments_issue_due(today=date(2026, 3, 10))
+    boleto = Boleto.objects.get(schedule=schedule)
+    Boleto.objects.filter(pk=boleto.pk).update(delivery_status="queued")
+    with override_settings(**SETTINGS):
+        outbound = boleto_send(merchant_id=merchant.pk, boleto_id=boleto.pk)
+    mail.outbox.clear()
+    return outbound
+
+
+def postmark(client, name, outbound, capture, **changes):
+    payload = json.loads((WEBHOOKS / name).read_text())
+    payload.update({"MessageID": outbound.message_id, "Email": outbound.recipient, **changes})
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    with override_settings(**SETTINGS), capture(execute=True):
+        response = client.post(
+            "/anymail/postmark/tracking/",
+            data=json.dumps(payload),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+        )
+    assert response.status_code == 200
+    return response
+
+
+def test_hard_bounce_deactivates_and_alerts_once(
+    client, merchant, sent, django_capture_on_commit_callbacks
+):
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks)
+
+    schedule = Schedule.objects.get(pk=sent.schedule_id)
+    assert schedule.status == ScheduleStatus.DEACTIVATED
+    assert schedule.deactivation_cause == "invalid_address"
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "undelivered"
+    event = schedule.events.get(kind="deactivated")
+    assert "5.1.1" in event.data["diagnostic"]
+    alert = MerchantAlert.objects.get(schedule=schedule)
+    assert alert.emailed_at is not None
+    (message,) = mail.outbox
+    assert message.to == [merchant.alert_email]
+    assert f"nº {schedule.number}" in message.subject
+    assert "Endereço de e-mail inexistente ou inválido" in message.body
+    assert schedule.customer.name in message.body
+    assert "Corrija o e-mail do cliente e reative o agendamento" in message.body
+    assert "/pdf/" in message.body
+
+    # The ESP retries the same event, and a later duplicate arrives with another id.
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks)
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks, ID=999)
+    assert MerchantAlert.objects.count() == 1
+    assert len(mail.outbox) == 1
+    assert schedule.events.filter(kind="deactivated").count() == 1
+
+
+def test_event_about_an_email_before_reactivation_does_nothing(
+    client, sent, django_capture_on_commit_callbacks
+):
+    # Reactivated since the email left (a new epoch): the old bounce must not deactivate again.
+    Schedule.objects.filter(pk=sent.schedule_id).update(epoch=1)
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks)
+    schedule = Schedule.objects.get(pk=sent.schedule_id)
+    assert schedule.status == ScheduleStatus.ACTIVE
+    assert not MerchantAlert.objects.exists()
+    assert EmailEvent.objects.get().outcome == "applied"  # recorded: the boleto is undelivered
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "undelivered"
+
+
+def test_delivered_then_late_bounce_and_out_of_order_delivery(
+    client, sent, django_capture_on_commit_callbacks
+):
+    postmark(client, "postmark_delivery_1.json", sent, django_capture_on_commit_callbacks)
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "delivered"
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks)
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "undelivered"
+    # A delivery event arriving after the bounce never overrides it.
+    postmark(
+        client,
+        "postmark_delivery_1.json",
+        sent,
+        django_capture_on_commit_callbacks,
+        DeliveredAt="2030-01-01T00:00:00Z",
+    )
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "undelivered"
+    assert EmailEvent.objects.order_by("-id").first().outcome == "stale"
+
+
+def test_spam_complaint_deactivates_with_its_cause(
+    client, sent, django_capture_on_commit_callbacks
+):
+    postmark(client, "postmark_spamcomplaint_1.json", sent, django_capture_on_commit_callbacks)
+    schedule = Schedule.objects.get(pk=sent.schedule_id)
+    assert schedule.deactivation_cause == "spam_complaint"
+
+
+def test_event_for_an_unknown_message_is_stored_unmatched(
+    client, sent, django_capture_on_commit_callbacks
+):
+    postmark(
+        client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks, MessageID="x"
+    )
+    assert EmailEvent.objects.get().outcome == "unmatched"
+    assert Schedule.objects.get(pk=sent.schedule_id).status == ScheduleStatus.ACTIVE
