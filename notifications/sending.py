@@ -4,6 +4,7 @@
 import logging
 
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -74,11 +75,15 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
         pdf = boleto_pdf(boleto=boleto)
         connection = get_connection()
         message = _message(boleto, recipient, pdf)
+        # Our own Message-ID: what identifies the email when the backend is not an anymail ESP
+        # (SMTP to the mail catcher, files locally); an ESP reports its own id instead.
+        own_id = make_msgid(domain="boletos.local")
+        message.extra_headers["Message-ID"] = own_id
         message.connection = connection
         message.send()
         status = getattr(message, "anymail_status", None)
         per_recipient = status.recipients.get(recipient) if status is not None else None
-        message_id = getattr(per_recipient, "message_id", None)
+        message_id = getattr(per_recipient, "message_id", None) if status is not None else own_id
         try:
             outbound = OutboundEmail.objects.create(
                 merchant_id=merchant_id,
