@@ -78,7 +78,11 @@ def setup(env) -> None:
 
 def start(argv: list[str]) -> int:
     port = argv[0] if argv else os.environ.get("PORT", "8000")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev"}
+    env = {
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",  # links in alert emails
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+    }
     setup(env)
     celery = str(VENV / "bin" / "celery")
     var = ROOT / "var"
