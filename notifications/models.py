@@ -78,6 +78,8 @@ class OutboundEmail(models.Model):
     # The schedule's reactivation epoch when this email left: events about it never deactivate
     # a schedule that was reactivated since (email-delivery.md §5.3).
     schedule_epoch = models.PositiveIntegerField()
+    # 1 for the first send; our retries after a transient failure are 2, 3, ...
+    attempt = models.PositiveSmallIntegerField(default=1)
     recipient = models.EmailField(max_length=254)
     esp_name = models.CharField(max_length=40, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
@@ -91,9 +93,10 @@ class OutboundEmail(models.Model):
         verbose_name = _("e-mail enviado")
         verbose_name_plural = _("e-mails enviados")
         constraints = [
-            # One email per boleto per epoch: a retried task never sends the same boleto twice.
+            # One email per boleto, epoch and attempt: a retried task never sends twice.
             models.UniqueConstraint(
-                fields=["boleto", "schedule_epoch"], name="outbound_email_once_per_epoch"
+                fields=["boleto", "schedule_epoch", "attempt"],
+                name="outbound_email_once_per_attempt",
             ),
         ]
         indexes = [models.Index(fields=["message_id"], name="outbound_email_message_id")]
@@ -109,6 +112,7 @@ class MerchantAlert(models.Model):
 
     class Kind(models.TextChoices):
         DEACTIVATED = "deactivated", _("Agendamento desativado")
+        DELIVERY_FAILING = "delivery_failing", _("Boleto ainda não entregue")
 
     merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
     schedule = models.ForeignKey(

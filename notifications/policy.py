@@ -6,18 +6,20 @@ duplicates and out-of-order events change nothing twice. A permanent failure dea
 schedule only when the email was sent in the schedule's current epoch, to its current address,
 and the schedule is active (email-delivery.md §5.3); otherwise it is kept on the timeline only.
 
-Not built yet: our own retries of transient failures and the deactivation after they are
-exhausted (soft failures are recorded, the boleto stays as sent).
+A transient failure of the latest attempt is retried by us (settings.DELIVERY_RETRY_DELAYS);
+the merchant is warned at the first one, and the schedule is deactivated with that cause only
+when the last attempt fails too. Failures on our side never deactivate anything.
 """
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from billing.models import Boleto
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from portal.queue import enqueue_on_commit
-from schedules.models import Schedule
+from schedules.models import Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,9 @@ def email_event_apply(event: EmailEvent) -> str:
             .get(pk=outbound.schedule_id)
         )
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
-        if rank is None or rank <= outbound.state:
+        if rank is None:
+            return EmailEvent.Outcome.RECORDED
+        if rank <= outbound.state:
             return EmailEvent.Outcome.STALE
         outbound.state = rank
         outbound.last_event_at = event.esp_timestamp or event.received_at
@@ -73,13 +77,26 @@ def email_event_apply(event: EmailEvent) -> str:
         if rank == DELIVERED:
             boleto.delivery_status = Boleto.DeliveryStatus.DELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
-        elif rank >= HARD:
+            return EmailEvent.Outcome.APPLIED
+        current = (
+            outbound.schedule_epoch == schedule.epoch
+            and outbound.recipient.lower() == schedule.customer.email.lower()
+        )
+        if rank == SOFT and current and schedule.status == ScheduleStatus.ACTIVE:
+            latest = not OutboundEmail.objects.filter(
+                boleto=boleto, schedule_epoch=outbound.schedule_epoch, attempt__gt=outbound.attempt
+            ).exists()
+            retries = settings.DELIVERY_RETRY_DELAYS
+            if latest and outbound.attempt <= len(retries):
+                _retry(boleto=boleto, outbound=outbound, delay=retries[outbound.attempt - 1])
+                if outbound.attempt == 1:
+                    _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DELIVERY_FAILING)
+                return EmailEvent.Outcome.APPLIED
+            if not latest:
+                return EmailEvent.Outcome.APPLIED
+        if rank >= SOFT:
             boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
-            current = (
-                outbound.schedule_epoch == schedule.epoch
-                and outbound.recipient.lower() == schedule.customer.email.lower()
-            )
             if current and schedule_deactivate(
                 schedule=schedule,
                 cause=event.cause or "other",
@@ -87,7 +104,7 @@ def email_event_apply(event: EmailEvent) -> str:
                 email_event_id=event.pk,
                 diagnostic=event.diagnostic,
             ):
-                _alert(schedule=schedule, boleto=boleto, event=event)
+                _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DEACTIVATED)
                 logger.info(
                     "schedule deactivated merchant=%s schedule=%s cause=%s",
                     schedule.merchant_id,
@@ -97,12 +114,28 @@ def email_event_apply(event: EmailEvent) -> str:
     return EmailEvent.Outcome.APPLIED
 
 
-def _alert(*, schedule: Schedule, boleto: Boleto, event: EmailEvent) -> None:
+def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
+    from notifications.tasks import boleto_send_task
+
+    boleto.delivery_status = Boleto.DeliveryStatus.QUEUED
+    boleto.save(update_fields=["delivery_status", "updated_at"])
+    enqueue_on_commit(
+        boleto_send_task, countdown=delay, merchant_id=boleto.merchant_id, boleto_id=boleto.pk
+    )
+    logger.info(
+        "transient failure, retrying boleto=%s attempt=%s in %ss",
+        boleto.pk,
+        outbound.attempt + 1,
+        delay,
+    )
+
+
+def _alert(schedule: Schedule, boleto: Boleto, event: EmailEvent, *, kind: str) -> None:
     from notifications.tasks import merchant_alert_email_task
 
     alert, created = MerchantAlert.objects.get_or_create(
         schedule=schedule,
-        kind=MerchantAlert.Kind.DEACTIVATED,
+        kind=kind,
         schedule_epoch=schedule.epoch,
         defaults={
             "merchant_id": schedule.merchant_id,

@@ -54,9 +54,11 @@ def _message(boleto: Boleto, recipient: str, pdf: bytes) -> EmailMultiAlternativ
 def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
     """Email a queued boleto (PDF attached) to the customer's current address, once.
 
-    The boleto row is locked while sending and the (boleto, epoch) pair is unique, so a task run
-    twice sends once. If the ESP accepts the message and the commit then fails, a retry could send
-    it again: the one window that at-least-once delivery leaves open.
+    The boleto row is locked while sending and only a ``queued`` boleto is sent (it leaves as
+    ``sent``; the policy queues it again for a retry after a transient failure), and
+    (boleto, epoch, attempt) is unique, so a task run twice sends once. If the ESP accepts the
+    message and the commit then fails, a retry could send it again: the one window that
+    at-least-once delivery leaves open.
     """
     with transaction.atomic():
         boleto = (
@@ -69,8 +71,9 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
         if boleto is None or boleto.delivery_status != Boleto.DeliveryStatus.QUEUED:
             return None
         schedule = boleto.schedule
-        if OutboundEmail.objects.filter(boleto=boleto, schedule_epoch=schedule.epoch).exists():
-            return None
+        attempt = (
+            OutboundEmail.objects.filter(boleto=boleto, schedule_epoch=schedule.epoch).count() + 1
+        )
         recipient = schedule.customer.email
         pdf = boleto_pdf(boleto=boleto)
         connection = get_connection()
@@ -90,6 +93,7 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
                 boleto=boleto,
                 schedule=schedule,
                 schedule_epoch=schedule.epoch,
+                attempt=attempt,
                 recipient=recipient,
                 esp_name=getattr(connection, "esp_name", ""),
                 message_id="" if message_id is None else str(message_id),

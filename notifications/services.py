@@ -80,7 +80,8 @@ def email_event_process(*, email_event_id: int) -> None:
 
 
 def merchant_alert_email(*, alert_id: int) -> bool:
-    """Email a deactivation alert to the merchant's alert address, once."""
+    """Email an alert (deactivation, or a first delivery failure being retried) to the
+    merchant's alert address, once."""
     from django.conf import settings
     from django.core.mail import EmailMultiAlternatives
     from django.template.loader import render_to_string
@@ -114,10 +115,14 @@ def merchant_alert_email(*, alert_id: int) -> bool:
                 "schedule_url": base + schedule.get_absolute_url(),
                 "pdf_url": base + reverse("billing:boleto_pdf", args=[boleto.pk]) if boleto else "",
             }
-            subject = translation.gettext("Agendamento nº %(number)s desativado: %(cause)s") % {
-                "number": schedule.number,
-                "cause": context["cause"],
-            }
+            context["warning"] = alert.kind == MerchantAlert.Kind.DELIVERY_FAILING
+            if context["warning"]:
+                subject = translation.gettext(
+                    "Boleto do agendamento nº %(number)s não entregue: %(cause)s"
+                )
+            else:
+                subject = translation.gettext("Agendamento nº %(number)s desativado: %(cause)s")
+            subject = subject % {"number": schedule.number, "cause": context["cause"]}
             text = render_to_string("emails/merchant_alert.txt", context)
         message = EmailMultiAlternatives(
             subject=subject, body=text, to=[alert.merchant.alert_email]

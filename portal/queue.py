@@ -12,10 +12,10 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task, **kwargs) -> None:
+def enqueue_on_commit(task, *, countdown: int | None = None, **kwargs) -> None:
     def publish():
         try:
-            task.delay(**kwargs)
+            task.apply_async(kwargs=kwargs, countdown=countdown)
         except Exception:
             logger.exception(
                 "could not queue %s %s; a periodic sweep will retry", task.name, kwargs

@@ -177,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Portal ---------------------------------------------------------------------------------
 # Absolute links in emails (alerts to merchants) point here.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Transient delivery failures (mailbox full, server unavailable): the boleto is sent again after
+# each delay; when the last attempt also fails, the schedule is deactivated with that cause.
+DELIVERY_RETRY_DELAYS = [
+    int(v) for v in env.list("DELIVERY_RETRY_DELAYS", default=["7200", "21600"])
+]  # seconds: 2 h, then 6 h
 # 10,000 per batch: measured ~35% faster than 2,000 (fewer hand-off messages, see
 # docs/benchmarks.md); a batch holds its schedule row locks for about a second.
 GENERATOR_BATCH_SIZE = env.int("GENERATOR_BATCH_SIZE", default=10000)

@@ -132,3 +132,52 @@ def test_event_for_an_unknown_message_is_stored_unmatched(
     )
     assert EmailEvent.objects.get().outcome == "unmatched"
     assert Schedule.objects.get(pk=sent.schedule_id).status == ScheduleStatus.ACTIVE
+
+
+def test_transient_failure_is_retried_warned_once_then_deactivates(
+    client, merchant, sent, django_capture_on_commit_callbacks
+):
+    from notifications.models import OutboundEmail
+
+    def unique_ids():
+        # anymail's test backend numbers messages by outbox position; a real ESP's ids are unique.
+        for outbound in OutboundEmail.objects.all():
+            OutboundEmail.objects.filter(pk=outbound.pk).update(
+                message_id=f"msg-{outbound.attempt}"
+            )
+        return list(OutboundEmail.objects.order_by("attempt"))
+
+    sent = unique_ids()[0]
+    # Attempt 1 bounces softly (mailbox full): the merchant is warned, we send again (the retry
+    # delay is a countdown; eager Celery in tests runs it at once).
+    with override_settings(**SETTINGS):
+        postmark(client, "postmark_bounce_2.json", sent, django_capture_on_commit_callbacks)
+    schedule = Schedule.objects.get(pk=sent.schedule_id)
+    assert schedule.status == ScheduleStatus.ACTIVE
+    warning = MerchantAlert.objects.get(kind="delivery_failing")
+    (warned,) = [m for m in mail.outbox if m.to == [merchant.alert_email]]
+    assert "não entregue: Caixa postal cheia" in warned.subject
+    assert "Vamos tentar enviá-lo de novo" in warned.body
+    attempts = unique_ids()
+    assert [a.attempt for a in attempts] == [1, 2]
+    assert warning.emailed_at is not None
+
+    # Attempt 2 fails softly too: one more retry, no second warning.
+    bounce = "postmark_bounce_2.json"  # each bounce of a new email has its own Postmark ID
+    postmark(client, bounce, attempts[1], django_capture_on_commit_callbacks, ID=2002)
+    attempts = unique_ids()
+    assert [a.attempt for a in attempts] == [1, 2, 3]
+    assert MerchantAlert.objects.filter(kind="delivery_failing").count() == 1
+
+    # The last attempt fails: now the schedule is deactivated with that cause.
+    postmark(client, bounce, attempts[2], django_capture_on_commit_callbacks, ID=2003)
+    schedule.refresh_from_db()
+    assert schedule.status == ScheduleStatus.DEACTIVATED
+    assert schedule.deactivation_cause == "mailbox_full"
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "undelivered"
+    assert MerchantAlert.objects.filter(kind="deactivated").count() == 1
+
+    # A late soft event about attempt 1 changes nothing.
+    postmark(client, bounce, attempts[0], django_capture_on_commit_callbacks, ID=2004)
+    assert OutboundEmail.objects.count() == 3
+    assert EmailEvent.objects.order_by("-id").first().outcome == "stale"
