@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from schedules.models import DeactivationCause
+
 
 class EmailEvent(models.Model):
     """The durable inbox of ESP tracking events: stored raw before anything acts on them.
@@ -105,6 +107,11 @@ class OutboundEmail(models.Model):
         return f"{self.recipient} ({self.get_send_status_display()})"
 
 
+class MerchantAlertQuerySet(models.QuerySet):
+    def for_merchant(self, merchant):
+        return self.filter(merchant_id=getattr(merchant, "pk", merchant))
+
+
 class MerchantAlert(models.Model):
     """What the merchant must know about a schedule (shown as a banner until acknowledged, and
     emailed to the alert address). At most one per deactivation: unique per schedule, kind and
@@ -123,11 +130,13 @@ class MerchantAlert(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     schedule_epoch = models.PositiveIntegerField()
-    cause = models.CharField(max_length=20, blank=True)
+    cause = models.CharField(max_length=20, blank=True, choices=DeactivationCause.choices)
     diagnostic = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MerchantAlertQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("alerta ao lojista")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
     path("agendamentos/", include("schedules.urls")),
     path("", include("billing.urls")),
+    path("", include("notifications.urls")),
     path("healthz", views.healthz, name="healthz"),
     # ESP tracking webhooks: /anymail/<esp>/tracking/ (anymail authenticates; inbox stores).
     path("anymail/", include("notifications.webhook_urls")),

@@ -181,3 +181,22 @@ def test_transient_failure_is_retried_warned_once_then_deactivates(
     postmark(client, bounce, attempts[0], django_capture_on_commit_callbacks, ID=2004)
     assert OutboundEmail.objects.count() == 3
     assert EmailEvent.objects.order_by("-id").first().outcome == "stale"
+
+
+def test_banner_until_acknowledged_and_scoped(
+    client, merchant, owner, other_client, sent, django_capture_on_commit_callbacks
+):
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks)
+    alert = MerchantAlert.objects.get()
+    # Another merchant can neither see nor acknowledge it.
+    banner = f"Agendamento nº {alert.schedule.number} desativado"
+    assert banner not in other_client.get("/").content.decode()
+    assert other_client.post(f"/alertas/{alert.pk}/ciente/").status_code == 404
+    client.force_login(owner)
+    body = client.get("/").content.decode()
+    assert f"Agendamento nº {alert.schedule.number} desativado" in body
+    assert "Endereço de e-mail inexistente ou inválido" in body
+    assert client.post(f"/alertas/{alert.pk}/ciente/").status_code == 302
+    assert (
+        f"Agendamento nº {alert.schedule.number} desativado" not in client.get("/").content.decode()
+    )
