@@ -3,6 +3,7 @@
 
 import logging
 
+from anymail.exceptions import AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
@@ -83,7 +84,12 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
         own_id = make_msgid(domain="boletos.local")
         message.extra_headers["Message-ID"] = own_id
         message.connection = connection
-        message.send()
+        try:
+            message.send()
+        except AnymailRecipientsRefused:
+            # Every recipient refused at send time (the ESP's suppression list, an invalid
+            # address): anymail_status carries the per-recipient statuses, handled below.
+            pass
         status = getattr(message, "anymail_status", None)
         per_recipient = status.recipients.get(recipient) if status is not None else None
         message_id = getattr(per_recipient, "message_id", None) if status is not None else own_id
@@ -104,6 +110,11 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             return None
         boleto.delivery_status = Boleto.DeliveryStatus.SENT
         boleto.save(update_fields=["delivery_status", "updated_at"])
+        if outbound.send_status in (
+            OutboundEmail.SendStatus.REJECTED,
+            OutboundEmail.SendStatus.INVALID,
+        ):
+            _refused_at_send(outbound)
     logger.info(
         "boleto sent boleto=%s schedule=%s status=%s message_id=%s",
         boleto.pk,
@@ -112,3 +123,26 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
         outbound.message_id,
     )
     return outbound
+
+
+def _refused_at_send(outbound: OutboundEmail) -> None:
+    """A send-time refusal goes through the same inbox, classifier and policy as a webhook
+    event (email-delivery.md §6.2), as a synthetic ``rejected`` event about this email."""
+    from anymail.signals import AnymailTrackingEvent
+
+    from notifications.inbox import email_event_store
+
+    if not outbound.message_id:
+        outbound.message_id = f"refused-{outbound.pk}"
+        outbound.save(update_fields=["message_id"])
+    invalid = outbound.send_status == OutboundEmail.SendStatus.INVALID
+    event = AnymailTrackingEvent(
+        event_type="rejected",
+        reject_reason="invalid" if invalid else "bounced",
+        recipient=outbound.recipient,
+        message_id=outbound.message_id,
+        timestamp=outbound.sent_at,
+        esp_event={"send_status": outbound.send_status, "source": "send-time"},
+        description="Recusado pelo provedor no envio",
+    )
+    email_event_store(event=event, esp_name=outbound.esp_name or "send")

@@ -89,3 +89,29 @@ def test_hand_off_queues_one_send_per_boleto(django_capture_on_commit_callbacks)
         delivery_hand_off(merchant_id=boleto.merchant_id, boleto_ids=[boleto.pk])
         delivery_hand_off(merchant_id=boleto.merchant_id, boleto_ids=[boleto.pk])
     assert len(mail.outbox) == 1
+
+
+@override_settings(**TEST_ESP)
+@pytest.mark.parametrize("status", ["rejected", "invalid"])
+def test_send_time_refusal_goes_through_the_policy(
+    status, monkeypatch, django_capture_on_commit_callbacks
+):
+    from anymail.message import AnymailRecipientStatus
+
+    from notifications.models import EmailEvent, MerchantAlert
+    from schedules.models import Schedule
+
+    def refused(self, response, payload, message):
+        return {email: AnymailRecipientStatus(None, status) for email in payload.recipient_emails}
+
+    monkeypatch.setattr("anymail.backends.test.EmailBackend.parse_recipient_status", refused)
+    boleto = queued_boleto()
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound = boleto_send(merchant_id=boleto.merchant_id, boleto_id=boleto.pk)
+    assert outbound.send_status == status
+    event = EmailEvent.objects.get()
+    assert (event.event_type, event.action, event.outcome) == ("rejected", "hard", "applied")
+    schedule = Schedule.objects.get(pk=boleto.schedule_id)
+    assert schedule.status == "deactivated" and schedule.deactivation_cause == "invalid_address"
+    assert Boleto.objects.get(pk=boleto.pk).delivery_status == "undelivered"
+    assert MerchantAlert.objects.count() == 1
