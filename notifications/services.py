@@ -3,15 +3,20 @@
 The hand-off is the seam between issuing and sending: the generator records each new boleto as
 ``pending`` and, after its batch commits, queues it here. The hand-off marks them ``queued``
 and queues one send task per boleto (notifications/sending.py). A boleto whose hand-off was
-lost (broker down at commit) stays ``pending`` ("Aguardando envio"); re-queuing those is the job
-of the delivery sweeper, which is not built yet.
+lost (broker down at commit) stays ``pending`` ("Aguardando envio") until ``delivery_sweep``
+(a beat job every 5 minutes) hands it off again.
 """
+
+import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Boleto
 from portal.queue import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 
 def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) -> None:
@@ -131,3 +136,57 @@ def merchant_alert_email(*, alert_id: int) -> bool:
         alert.emailed_at = timezone.now()
         alert.save(update_fields=["emailed_at"])
     return True
+
+
+STUCK_PENDING_AFTER = timedelta(minutes=10)
+STUCK_QUEUED_AFTER = timedelta(hours=1)
+UNPROCESSED_EVENT_AFTER = timedelta(minutes=5)
+NOT_DELIVERED_AFTER = timedelta(hours=24)
+
+
+def delivery_sweep(*, now=None) -> dict[str, int]:
+    """Nothing is lost silently: hand off boletos whose hand-off never ran (broker down at
+    commit), re-queue sends that never happened, re-run events whose processing failed, and log
+    emails still without a delivery event a day after sending. Every step is idempotent."""
+    from notifications.models import EmailEvent, OutboundEmail
+    from notifications.tasks import boleto_send_task, email_event_process_task
+
+    now = now or timezone.now()
+    pending: dict[int, list[int]] = {}
+    for merchant_id, boleto_id in Boleto.objects.filter(
+        status=Boleto.Status.ISSUED,
+        delivery_status=Boleto.DeliveryStatus.PENDING,
+        issued_at__lt=now - STUCK_PENDING_AFTER,
+    ).values_list("merchant_id", "pk")[:10_000]:
+        pending.setdefault(merchant_id, []).append(boleto_id)
+    for merchant_id, boleto_ids in pending.items():
+        delivery_hand_off(merchant_id=merchant_id, boleto_ids=boleto_ids)
+
+    stuck = Boleto.objects.filter(
+        status=Boleto.Status.ISSUED,
+        delivery_status=Boleto.DeliveryStatus.QUEUED,
+        handed_off_at__lt=now - STUCK_QUEUED_AFTER,
+        updated_at__lt=now - STUCK_QUEUED_AFTER,
+    ).values_list("merchant_id", "pk")[:10_000]
+    for merchant_id, boleto_id in stuck:
+        enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto_id)
+
+    unprocessed = EmailEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=now - UNPROCESSED_EVENT_AFTER
+    ).values_list("pk", flat=True)[:10_000]
+    for email_event_id in unprocessed:
+        enqueue_on_commit(email_event_process_task, email_event_id=email_event_id)
+
+    silent = OutboundEmail.objects.filter(
+        state=0, sent_at__lt=now - NOT_DELIVERED_AFTER, boleto__delivery_status="sent"
+    ).count()
+    if silent:
+        logger.warning("%d boleto emails without any delivery event after 24 h", silent)
+    result = {
+        "handed_off": sum(len(ids) for ids in pending.values()),
+        "requeued": len(stuck),
+        "events": len(unprocessed),
+        "silent": silent,
+    }
+    logger.info("delivery sweep %s", result)
+    return result

@@ -4,6 +4,7 @@ from celery import shared_task
 from notifications.sending import boleto_send
 from notifications.services import (
     delivery_hand_off,
+    delivery_sweep,
     email_event_process,
     merchant_alert_email,
 )
@@ -34,3 +35,8 @@ def email_event_process_task(*, email_event_id: int) -> None:
 @shared_task(ignore_result=True, autoretry_for=(AnymailAPIError, OSError), retry_backoff=30)
 def merchant_alert_email_task(*, alert_id: int) -> None:
     merchant_alert_email(alert_id=alert_id)
+
+
+@shared_task(ignore_result=True)
+def delivery_sweep_task() -> dict:
+    return delivery_sweep()

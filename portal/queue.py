@@ -2,7 +2,7 @@
 
 A message that could not be published is logged and its work stays visible in the database:
 the generator's beat run re-issues what a schedule still owes, and a boleto left ``pending`` is
-for the delivery sweeper (not built yet) to queue again.
+for the delivery sweeper to queue again.
 """
 
 import logging

@@ -167,6 +167,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "schedules.tasks.issue_due_installments_task",
         "schedule": env.float("GENERATOR_INTERVAL_SECONDS", default=60.0),
     },
+    "delivery-sweep": {
+        "task": "notifications.tasks.delivery_sweep_task",
+        "schedule": 5 * 60.0,
+    },
     "issue-due-installments-daily-catch-up": {
         # Business-day rollover in America/Sao_Paulo: the minute after midnight.
         "task": "schedules.tasks.issue_due_installments_task",
