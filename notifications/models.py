@@ -33,6 +33,14 @@ class EmailEvent(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     raw = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # The email this event is about, once processing matched it (None: unmatched).
+    outbound_email = models.ForeignKey(
+        "notifications.OutboundEmail",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
     # Filled by processing (notifications.services.email_event_process).
     action = models.CharField(max_length=10, blank=True)
     cause = models.CharField(max_length=20, blank=True)

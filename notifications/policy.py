@@ -50,6 +50,7 @@ def email_event_apply(event: EmailEvent) -> str:
     )
     if outbound is None:
         return EmailEvent.Outcome.UNMATCHED
+    event.outbound_email = outbound  # saved by the caller with the outcome
     if event.action == "sender":
         logger.error(
             "sender-side delivery failure schedule=%s boleto=%s cause=%s diagnostic=%s",

@@ -51,7 +51,7 @@ class ScheduleDetailView(MerchantScopedMixin, DetailView):
         schedule = self.object
         context["upcoming"] = selectors.schedule_upcoming_due_dates(schedule=schedule)
         context["boletos"] = schedule.boletos.order_by("-sequence")[:50]
-        context["events"] = schedule.events.select_related("actor").order_by("-created_at", "-id")
+        context["timeline"] = selectors.schedule_timeline(schedule=schedule)
         return context
 
 

@@ -200,3 +200,17 @@ def test_banner_until_acknowledged_and_scoped(
     assert (
         f"Agendamento nº {alert.schedule.number} desativado" not in client.get("/").content.decode()
     )
+
+
+def test_timeline_shows_issue_send_bounce_and_deactivation(
+    client, owner, sent, django_capture_on_commit_callbacks
+):
+    postmark(client, "postmark_bounce_1.json", sent, django_capture_on_commit_callbacks)
+    client.force_login(owner)
+    schedule = Schedule.objects.get(pk=sent.schedule_id)
+    body = client.get(schedule.get_absolute_url()).content.decode()
+    assert "Parcela 1 emitida" in body
+    assert f"Boleto da parcela 1 enviado para {sent.recipient}" in body
+    assert "Provedor de e-mail: devolvido (parcela 1)" in body
+    assert "User unknown" in body  # the provider's diagnostic line
+    assert "Agendamento desativado — Endereço de e-mail inexistente ou inválido" in body
