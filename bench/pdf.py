@@ -324,9 +324,7 @@ def timed(function, boleto) -> tuple[float, float]:
 
 
 def phases(boleto) -> dict[str, float]:
-    from django.template.loader import render_to_string
     from django.utils import translation
-    from weasyprint import HTML
 
     from billing import pdf
 
@@ -335,9 +333,9 @@ def phases(boleto) -> dict[str, float]:
     with translation.override(pdf.LANGUAGE):
         context = pdf.boleto_context(boleto)
         marks.append(time.perf_counter())
-        html = render_to_string(pdf.TEMPLATE, context)
+        html = pdf.values_html(context)
     marks.append(time.perf_counter())
-    parsed = HTML(string=html, url_fetcher=pdf._LocalOnlyFetcher())
+    parsed = pdf._ValuesHTML(string=html, url_fetcher=pdf._LocalOnlyFetcher())
     marks.append(time.perf_counter())
     document = parsed.render(stylesheets=[pdf._stylesheet()], font_config=pdf._font_config())
     marks.append(time.perf_counter())

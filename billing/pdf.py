@@ -7,28 +7,35 @@ WeasyPrint. What is printed follows shared/docs/boleto-standard.md §6.
 Speed (measured and explained in docs/benchmarks.md, "Boleto PDF (issue #3)"): WeasyPrint
 spends ~0.45 ms per element and ~0.25 ms per line of text (cascade, layout, drawing), and most of
 a boleto's elements and lines are the same on every boleto of a bank. So the page is two layers
-of the same template, drawn into one PDF content stream:
+of the same template, drawn into one PDF page:
 
 * the **skeleton** (rules, labels, bank header, fixed texts: ~80 elements) is laid out and drawn
-  once per thread, bank and Pix/no Pix (`_skeleton`, ~80 ms once); its PDF operators are kept;
-* the **values layer** (the boleto's texts, one absolutely positioned element each, the Pix QR and
-  the ITF barcode) is laid out for each boleto, and `_write_pdf` paints the skeleton's operators
-  under it. WeasyPrint names fonts by a hash of their description and subsets them with HarfBuzz
-  keeping glyph ids, so adding the skeleton's glyphs to the page's fonts (`_merge_fonts`) makes
-  one subset per font serve both layers: the PDF is the same as a one-layer rendering would be
-  (one page, two embedded subsets, text extractable in both layers).
+  once per thread, bank and Pix/no Pix (`_skeleton`, ~80 ms once); its PDF operators are kept,
+  compressed, as a content stream of their own;
+* the **values layer** (the boleto's texts, ~20 absolutely positioned elements, the Pix QR and
+  the ITF barcode) is laid out for each boleto, and `_write_pdf` puts the skeleton's content
+  stream before the page's own (a page's content streams are one stream to a reader). WeasyPrint
+  names fonts by a hash of their description and subsets them with HarfBuzz keeping glyph ids,
+  so adding the skeleton's glyphs to the page's fonts (`_merge_fonts`) makes one subset per font
+  serve both layers: the page is the same as a one-layer rendering would be (one page, two
+  embedded subsets, text extractable in both layers).
 
-This goes through two WeasyPrint internals, `weasyprint.pdf.stream.Stream` and the `Font` objects'
-``widths``/``to_unicode``/``hash`` (checked against WeasyPrint 70): the tests render, extract the
-text of, and decode every boleto variant, so a WeasyPrint upgrade that changes them fails there.
+This goes through three WeasyPrint internals, `weasyprint.pdf.stream.Stream`, the `Font` objects'
+``widths``/``to_unicode``/``hash`` and ``HTML._ua_stylesheets`` (checked against WeasyPrint 70):
+the tests render, extract the text of, and decode every boleto variant, so a WeasyPrint upgrade
+that changes them fails there.
 
 Also: the stylesheet is parsed once per process (`_stylesheet`), the `FontConfiguration` kept per
-thread (`_font_config`; Pango objects are not thread-safe); values never wrap, so long ones are
-cut to their cell here (`_fit`), keeping documents and CEPs; the Pix QR and the ITF barcode are
-1-bit PNGs, one pixel per module, drawn without interpolation (as SVG paths WeasyPrint parses them
-in Python: ~12 ms for the barcode, ~15 ms for the QR), and the QR's mask is chosen by
-`billing.qr`, the mask segno would choose but ~9 ms sooner; fonts are subset by HarfBuzz when
-``libharfbuzz-subset0`` is installed (fontTools otherwise: ~0.5 s per PDF).
+thread (`_font_config`; Pango objects are not thread-safe); the values layer gets only the
+user-agent rules it needs (`_ValuesHTML`, ~2.5 ms less cascade), and two one-line values of a
+column share an element (templates/pdf/boleto.css, "Pairs"; each element is ~0.7 ms of style,
+layout and drawing); values never wrap, so long ones are cut to their cell here (`_fit`), keeping
+documents and CEPs; the Pix QR and the ITF barcode are 8-bit grayscale PNGs (`_gray_png`: a 1-bit
+PNG is converted to RGB and re-encoded twice by WeasyPrint), one pixel per module, drawn without
+interpolation (as SVG paths WeasyPrint parses them in Python: ~12 ms for the barcode, ~15 ms for
+the QR), and the QR's mask is chosen by `billing.qr`, the mask segno would choose but ~9 ms
+sooner; fonts are subset by HarfBuzz when ``libharfbuzz-subset0`` is installed (fontTools
+otherwise: ~0.5 s per PDF).
 
 Output is deterministic: WeasyPrint writes dates only when the HTML has date metadata (ours has
 none), font subset names are content hashes, no file identifier is requested, and a skeleton
@@ -41,7 +48,9 @@ import base64
 import copy
 import logging
 import os
+import struct
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -56,12 +65,12 @@ from weasyprint import CSS, HTML
 from weasyprint.pdf.fonts import Font
 from weasyprint.pdf.stream import Stream
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from billing.febraban import Itau, format_linha, get_bank
-from billing.itf import itf_png
+from billing.itf import itf_modules
 from billing.numbers import formatted_nosso_numero
-from billing.qr import pix_qr_png
+from billing.qr import pix_qr
 from portal.documents import format_document, normalize_document
 from portal.templatetags.money import format_brl
 
@@ -72,6 +81,7 @@ __all__ = [
     "render_boleto_pdf",
     "render_skeleton_html",
     "skeleton_context",
+    "values_html",
 ]
 
 # WeasyPrint logs 7 INFO lines per document, fontTools some more: quiet unless configured.
@@ -109,11 +119,47 @@ class _LocalOnlyFetcher(URLFetcher):
     def __init__(self):
         super().__init__(allowed_protocols={"data"}, fail_on_errors=True)
 
+    def fetch(self, url, headers=None):
+        # Our own PNGs (`_png_data_url`), decoded here: urllib's data: handler builds its answer
+        # through the email package, ~0.3 ms per image. Other URLs: WeasyPrint's checks.
+        if url.startswith(PNG_DATA_URL):
+            data = base64.b64decode(url[len(PNG_DATA_URL) :], validate=True)
+            return URLFetcherResponse(url, data)
+        return super().fetch(url, headers)
+
 
 @cache
 def _stylesheet() -> CSS:
     # Parsed once per process: restart the process to see an edit of the stylesheet.
     return CSS(string=render_to_string(STYLESHEET), url_fetcher=_LocalOnlyFetcher())
+
+
+#: The rules of WeasyPrint's HTML user-agent stylesheet that apply to the values layer's
+#: elements (html, head and its children, body, div, img): matching ~300 UA selectors against
+#: every element is ~2.5 ms per boleto, and the page comes out byte for byte the same.
+VALUES_UA_CSS = """
+head, meta, title { display: none }
+html, body, div { display: block }
+html { color-scheme: light }
+img { overflow: hidden }
+"""
+
+
+@cache
+def _values_ua_stylesheet() -> CSS:
+    return CSS(string=VALUES_UA_CSS)
+
+
+class _ValuesHTML(HTML):
+    """The values layer's HTML, with the user-agent rules it needs only (`VALUES_UA_CSS`).
+
+    Overrides WeasyPrint's ``HTML._ua_stylesheets`` (checked against WeasyPrint 70). Only the
+    values layer, whose template uses nothing else, goes through it: the skeleton keeps the whole
+    user-agent stylesheet.
+    """
+
+    def _ua_stylesheets(self, forms=False):
+        return [_values_ua_stylesheet()]
 
 
 _local = threading.local()
@@ -264,16 +310,65 @@ def _instructions(boleto, beneficiary: dict) -> str:
 
 
 def _pix_qr_data_url(payload: str) -> str:
-    """The Pix QR as a ``data:`` URL of a 1-bit PNG, one pixel per module, quiet zone of 4.
+    """The Pix QR as a ``data:`` URL of a grayscale PNG, one pixel per module, quiet zone of 4.
 
-    The same PNG as ``segno.make(payload, error="m", micro=False)`` would give, with segno's mask
-    chosen by a faster evaluator of the same penalty rules (`billing.qr`: ~3 ms instead of ~12).
+    segno's symbol (`billing.qr.pix_qr`: the mask segno would choose, ~3 ms instead of ~12), the
+    same pixels as ``pix_qr_png`` (segno's 1-bit PNG) but 8-bit gray (`_gray_png`).
     """
-    return _png_data_url(pix_qr_png(payload))
+    border = bytes(QR_BORDER)
+    matrix = pix_qr(payload).matrix
+    width = len(matrix) + 2 * QR_BORDER
+    light = b"\xff" * width
+    rows = [light] * QR_BORDER
+    rows += [(border + bytes(row) + border).translate(_DARK_IS_BLACK) for row in matrix]
+    rows += [light] * QR_BORDER
+    return _png_data_url(_gray_png(rows))
+
+
+#: segno's modules (1 dark, 0 light) as gray levels (0 black, 255 white).
+_DARK_IS_BLACK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
+QR_BORDER = 4
+
+
+def _itf_data_url(digits: str) -> str:
+    """The ITF bars as a ``data:`` URL of a grayscale PNG, one pixel per module, 1 pixel high.
+
+    The same pixels as `billing.itf.itf_png` (a 1-bit PNG), 8-bit gray (`_gray_png`).
+    """
+    row = b"".join(
+        (b"\xff" if index % 2 else b"\x00") * width  # bars (even elements) black, spaces white
+        for index, width in enumerate(itf_modules(digits))
+    )
+    return _png_data_url(_gray_png([row]))
+
+
+def _gray_png(rows: list[bytes]) -> bytes:
+    """An 8-bit grayscale PNG of `rows` (one byte per pixel). Deterministic bytes.
+
+    WeasyPrint converts a 1-bit PNG to RGB and encodes it as PNG twice (when loading it and when
+    writing the PDF); an 8-bit gray one is used as it is and encoded once, as a /DeviceGray image
+    a third the size: ~0.9 ms less per boleto for the QR and the barcode.
+    """
+    header = struct.pack(">IIBBBBB", len(rows[0]), len(rows), 8, 0, 0, 0, 0)
+    data = zlib.compress(b"".join(b"\x00" + row for row in rows), 6)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+PNG_DATA_URL = "data:image/png;base64,"
 
 
 def _png_data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return PNG_DATA_URL + base64.b64encode(data).decode("ascii")
 
 
 # -- rendering --------------------------------------------------------------------------------
@@ -323,7 +418,7 @@ def boleto_context(boleto) -> dict:
     """The values layer's template context: `boleto_fields` plus the barcode and the Pix QR."""
     context = boleto_fields(boleto)
     context["layer"] = "values"
-    context["barcode_png"] = _png_data_url(itf_png(boleto.barcode))
+    context["barcode_png"] = _itf_data_url(boleto.barcode)
     pix = context["pix_payload"]
     context["pix_qr"] = _pix_qr_data_url(pix) if pix else ""
     return context
@@ -346,7 +441,16 @@ def render_boleto_html(boleto) -> str:
     The page is this layer drawn over the bank's skeleton (`render_skeleton_html`).
     """
     with translation.override(LANGUAGE):
-        return render_to_string(TEMPLATE, boleto_context(boleto))
+        return values_html(boleto_context(boleto))
+
+
+def values_html(context: dict) -> str:
+    """The values layer's template rendered with `context` (`boleto_context`). Call it under pt-BR.
+
+    The line breaks between its tags are whitespace text nodes that WeasyPrint parses, builds and
+    collapses away (~0.5 ms): dropped. Values are escaped (no "<" or ">"), so they are intact.
+    """
+    return render_to_string(TEMPLATE, context).replace(">\n<", "><")
 
 
 def render_skeleton_html(bank_name: str, bank_code: str, *, pix: bool) -> str:
@@ -359,15 +463,16 @@ def render_skeleton_html(bank_name: str, bank_code: str, *, pix: bool) -> str:
 
 @dataclass(frozen=True)
 class _Skeleton:
-    """A skeleton layer, drawn: its PDF operators and the fonts (with glyphs) they use."""
+    """A skeleton layer, drawn: its content stream and the fonts (with glyphs) it uses."""
 
-    operators: tuple[bytes, ...]
+    #: The skeleton's PDF operators in page coordinates, balanced (q … Q), Flate-compressed.
+    contents: bytes
     fonts: tuple[Font, ...]
     graphics_states: dict
 
 
-def _render(html: str):
-    document = HTML(string=html, url_fetcher=_LocalOnlyFetcher()).render(
+def _render(html: str, html_class=HTML):
+    document = html_class(string=html, url_fetcher=_LocalOnlyFetcher()).render(
         stylesheets=[_stylesheet()], font_config=_font_config()
     )
     if len(document.pages) != 1:
@@ -398,8 +503,21 @@ def _draw_skeleton(bank_name: str, bank_code: str, *, pix: bool) -> _Skeleton:
     # states, named after their value by WeasyPrint, so copied as they are), nothing else.
     if any(resources[key] for key in ("XObject", "Pattern", "Shading")):
         raise RuntimeError("The boleto skeleton must not use images, patterns or gradients")
+    # The skeleton is the page's first content stream (a page's content streams are one stream
+    # to a PDF reader), flipped to WeasyPrint's top-down coordinates as WeasyPrint's own page
+    # stream is, and compressed here once: pydyf would otherwise join and compress its ~30 KB of
+    # operators again for every boleto (~0.6 ms, at zlib level 9).
+    skeleton_stream = pydyf.Stream()
+    skeleton_stream.push_state()
+    skeleton_stream.set_matrix(1, 0, 0, -1, 0, page.height * PDF_SCALE)
+    skeleton_stream.stream.extend(stream.stream)
+    skeleton_stream.pop_state()
+    operators = b"\n".join(pydyf._to_bytes(item) for item in skeleton_stream.stream)
+    compressor = zlib.compressobj(level=9)
     return _Skeleton(
-        tuple(stream.stream), tuple(document.fonts.values()), dict(resources["ExtGState"])
+        compressor.compress(operators) + compressor.flush(),
+        tuple(document.fonts.values()),
+        dict(resources["ExtGState"]),
     )
 
 
@@ -445,15 +563,27 @@ def _write_pdf(document, skeleton: _Skeleton) -> bytes:
     paint = page.paint
 
     def paint_with_skeleton(stream, scale=1):
-        stream.stream.extend(skeleton.operators)  # balanced: q … Q, in the same coordinates
         states = stream._resources["ExtGState"]
         for name, state in skeleton.graphics_states.items():
             states.setdefault(name, state)
         paint(stream, scale)
         _merge_fonts(document.fonts, skeleton)
 
+    def skeleton_first(_document, pdf_file: pydyf.PDF) -> None:
+        """Puts the skeleton's content stream before the values layer's, sharing its resources."""
+        contents = pydyf.Stream(
+            [skeleton.contents], pydyf.Dictionary({"Filter": "/FlateDecode"}), compress=False
+        )
+        pdf_file.add_object(contents)
+        (pdf_page,) = (
+            item
+            for item in pdf_file.objects
+            if isinstance(item, pydyf.Dictionary) and item.get("Type") == "/Page"
+        )
+        pdf_page["Contents"] = pydyf.Array([contents.reference, pdf_page["Contents"]])
+
     page.paint = paint_with_skeleton
-    return document.write_pdf(zoom=1)
+    return document.write_pdf(zoom=1, finisher=skeleton_first)
 
 
 def render_boleto_pdf(boleto) -> bytes:
@@ -464,4 +594,4 @@ def render_boleto_pdf(boleto) -> bytes:
     one font subset per font for both layers.
     """
     html = render_boleto_html(boleto)  # refuses a boleto that was not issued
-    return _write_pdf(_render(html), _bank_skeleton(boleto))
+    return _write_pdf(_render(html, _ValuesHTML), _bank_skeleton(boleto))
