@@ -36,6 +36,7 @@ from billing.itf import itf_modules, itf_png, itf_svg
 from billing.models import Boleto
 from billing.numbers import boleto_numbers, formatted_nosso_numero, pix_payload
 from schedules.models import Schedule
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +130,11 @@ def make_boleto(
 def _tool(name: str, package: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"`{name}` not found: install Debian's {package} (declared system dependency)")
+        reason = f"`{name}` not found: install Debian's {package} (apt-get install {package})"
+        # CI installs it (.ci/run): missing there is a failure; on a laptop, a skip with the reason.
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
     return path
 
 
