@@ -214,3 +214,25 @@ def test_timeline_shows_issue_send_bounce_and_deactivation(
     assert "Provedor de e-mail: devolvido (parcela 1)" in body
     assert "User unknown" in body  # the provider's diagnostic line
     assert "Agendamento desativado — Endereço de e-mail inexistente ou inválido" in body
+
+
+def test_failure_on_our_side_never_deactivates_the_customer(
+    client, sent, django_capture_on_commit_callbacks
+):
+    # Postmark "DMARCPolicy": the receiver refused *our* domain's authentication.
+    postmark(
+        client,
+        "postmark_bounce_1.json",
+        sent,
+        django_capture_on_commit_callbacks,
+        Type="DMARCPolicy",
+        TypeCode=512000,
+        ID=5551,
+        Details="smtp;550 5.7.1 Unauthenticated email from portal.example is not accepted due "
+        "to domain's DMARC policy",
+    )
+    event = EmailEvent.objects.get()
+    assert event.action == "sender"
+    assert event.outcome == "recorded"
+    assert Schedule.objects.get(pk=sent.schedule_id).status == ScheduleStatus.ACTIVE
+    assert not MerchantAlert.objects.exists()
