@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# ruff: noqa: E501  (long report strings in a hand-run benchmark)
 """Benchmark of the ESP tracking webhook on gunicorn + PostgreSQL (issue #4). Run by hand.
 
     .venv/bin/python bench/webhook.py                        # sync and gthread, 15 s per phase
@@ -58,7 +59,6 @@ import json
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -84,9 +84,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--worker-class", choices=["sync", "gthread", "both"], default="both"
-    )
+    parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="both")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument(
@@ -150,7 +148,9 @@ def recreate_database(args) -> None:
 
     dsn, name = _maintenance_dsn(args.db_url)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -166,7 +166,9 @@ def drop_database(args) -> None:
 
     dsn, name = _maintenance_dsn(args.db_url)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def redis_client(args):
@@ -213,7 +215,11 @@ class Server:
             cmd += ["--threads", str(args.threads)]
         self.cmd = cmd
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=server_env(args), stdout=self.log, stderr=self.log,
+            cmd,
+            cwd=ROOT,
+            env=server_env(args),
+            stdout=self.log,
+            stderr=self.log,
             start_new_session=True,
         )
         self._wait_ready()
@@ -225,7 +231,9 @@ class Server:
                 raise RuntimeError(f"gunicorn exited ({self.proc.returncode}); see {self.log.name}")
             try:
                 req = urllib.request.Request(
-                    f"http://127.0.0.1:{self.args.port}{NOOP_PATH}", data=b"{}", method="POST",
+                    f"http://127.0.0.1:{self.args.port}{NOOP_PATH}",
+                    data=b"{}",
+                    method="POST",
                     headers={"X-Forwarded-Proto": "https"},
                 )
                 with urllib.request.urlopen(req, timeout=2) as resp:
@@ -406,10 +414,13 @@ def verify(args, unique: dict, replay: dict, sweep: dict, warmups: int) -> dict:
     unexpected = [i for i in ids if i not in sent_ids and i != fixture_id]
     missing = sent_ids - set(ids)
     # Phase c re-acknowledged every ID of phase b when each wrk thread went round its cycle.
-    replay_covered = all(
-        s["ok"] >= u["sent"] and not s["bad"]
-        for u, s in zip(unique["threads"], sweep["threads"], strict=True)
-    ) and not sweep["errors"]
+    replay_covered = (
+        all(
+            s["ok"] >= u["sent"] and not s["bad"]
+            for u, s in zip(unique["threads"], sweep["threads"], strict=True)
+        )
+        and not sweep["errors"]
+    )
     messages = redis_client(args).llen(QUEUE)
     return {
         "rows": rows,
@@ -484,9 +495,11 @@ def profile_in_process(args) -> None:
         for i in range(50, 50 + n):
             post(i)
         plain = time.perf_counter() - t0
-    print(f"\nIn-process, {n} unique events, no profiler: {plain / n * 1e3:.3f} ms/request "
-          f"(SQL {sql_time[0] / n * 1e3:.3f} ms, Celery publish {publish_time[0] / n * 1e3:.3f} ms, "
-          f"the rest {(plain - sql_time[0] - publish_time[0]) / n * 1e3:.3f} ms)")
+    print(
+        f"\nIn-process, {n} unique events, no profiler: {plain / n * 1e3:.3f} ms/request "
+        f"(SQL {sql_time[0] / n * 1e3:.3f} ms, Celery publish {publish_time[0] / n * 1e3:.3f} ms, "
+        f"the rest {(plain - sql_time[0] - publish_time[0]) / n * 1e3:.3f} ms)"
+    )
     prof = cProfile.Profile()
     prof.enable()
     for i in range(50 + n, 50 + 2 * n):
@@ -588,17 +601,23 @@ def main() -> int:
                 failures.append(f"{label}: duplicates added rows ({rows_after_c} > expected)")
             for name, r in (("no-op", noop), ("unique", unique), ("duplicates", replay)):
                 if r["non2xx"] or r["errors"]:
-                    failures.append(f"{label} {name}: {r['non2xx']} non-2xx, {r['errors']} socket errors")
+                    failures.append(
+                        f"{label} {name}: {r['non2xx']} non-2xx, {r['errors']} socket errors"
+                    )
             if not check["replay_covered"]:
                 failures.append(f"{label}: phase c did not re-post every ID of phase b")
             if check["rows"] != check["expected_rows"] or check["missing"] or check["unexpected"]:
-                failures.append(f"{label}: rows {check['rows']} != expected {check['expected_rows']}")
+                failures.append(
+                    f"{label}: rows {check['rows']} != expected {check['expected_rows']}"
+                )
             if not (check["rows"] == check["distinct_keys"] == check["distinct_ids"]):
                 failures.append(f"{label}: duplicate rows")
             if check["messages"] != check["rows"]:
                 failures.append(f"{label}: {check['messages']} messages for {check['rows']} rows")
 
-        print("\n| gunicorn (2 workers) | case | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | socket errors |")
+        print(
+            "\n| gunicorn (2 workers) | case | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | socket errors |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
         for label, case, r in results:
             print(
