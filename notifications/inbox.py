@@ -35,7 +35,7 @@ _TRUSTED_ID_ESPS = {"amazon_ses", "amazonses"}
 
 
 def _esp_key(esp_name: str) -> str:
-    return "".join(ch for ch in esp_name.lower() if ch.isalnum() or ch == "_").replace(" ", "_")
+    return "".join(ch for ch in esp_name.lower() if ch.isalnum() or ch == "_")
 
 
 def _first(raw: Mapping, fields) -> str:
@@ -97,7 +97,7 @@ def email_event_store(*, event, esp_name: str) -> EmailEvent | None:
             )
             enqueue_on_commit(email_event_process_task, email_event_id=stored.pk)
     except IntegrityError:
-        logger.info("duplicate tracking event esp=%s key=%s ignored", esp_name, key[:12])
+        logger.debug("duplicate tracking event esp=%s key=%s ignored", esp_name, key[:12])
         return None
     return stored
 

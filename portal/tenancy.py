@@ -1,6 +1,6 @@
 """Tenant scoping: the request's merchant is resolved once, and every outside id goes through it.
 
-- ``CurrentMerchantMiddleware`` sets ``request.merchant`` (lazily) from the user's membership;
+- ``CurrentMerchantMiddleware`` sets ``request.merchant`` once from the user's membership;
   the merchant never comes from a URL, a query string or a form field.
 - ``MerchantScopedMixin`` is the base of every portal view that touches tenant data. Its
   queryset starts from ``Model.objects.for_merchant(request.merchant)``; subclasses may only
