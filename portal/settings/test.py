@@ -1,5 +1,6 @@
 """Tests: fast hashing, in-memory email, Celery tasks run in-process unless a test runs a worker."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# The inbox's kick flag and the ops-alert throttle live in Redis when this is set; tests that
+# exercise that path set it themselves (unique keys), so parallel test runs never share flags.
+COORDINATION_REDIS_URL = ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -21,3 +25,10 @@ STORAGES = {
 MEDIA_ROOT = Path(
     env.str("MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "portal-test-media"))
 )
+
+# Several test runs may share one PostgreSQL server (two checkouts, a helper's run next to CI):
+# each gets its own test database, or one run's setup would drop the database under the other.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"  # noqa: F405
+    }

@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing.models import Boleto
 from schedules import dates
@@ -207,3 +208,22 @@ class TestNumbering:
         stuck.refresh_from_db()
         assert stuck.next_sequence == 1  # retried on the next run once the data is fixed
         assert "cannot number boleto" in caplog.text
+
+
+class TestDueCount:
+    def test_counts_active_due_schedules_up_to_the_limit(self):
+        for _ in range(3):
+            make_schedule(first_due_date=date(2026, 3, 20))
+        make_schedule(first_due_date=date(2026, 6, 20))  # not yet in its lead window
+        make_schedule(
+            first_due_date=date(2026, 3, 20),
+            status=ScheduleStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+        )
+
+        from schedules.generator import installments_due_count
+
+        assert installments_due_count(today=TODAY, limit=100) == 3
+        assert installments_due_count(today=TODAY, limit=2) == 2
+        installments_issue_due(today=TODAY)
+        assert installments_due_count(today=TODAY, limit=100) == 0
