@@ -3,41 +3,53 @@
 """Benchmark of the ESP tracking webhook on gunicorn + PostgreSQL (issue #4). Run by hand.
 
     .venv/bin/python bench/webhook.py                        # sync and gthread, 15 s per phase
-    .venv/bin/python bench/webhook.py --worker-class gthread --duration 20 --profile
+    .venv/bin/python bench/webhook.py --worker-class sync --latency --profile
     .venv/bin/python bench/webhook.py --help
 
 What it does:
 
 1. (Re)creates a dedicated database (default ``portal_bench_webhook``, dropped at the end unless
-   ``--keep-db``) and migrates it; flushes a dedicated Redis database used as the Celery broker
-   (default ``redis://127.0.0.1:6379/12``). No Celery worker runs: every message published
-   (one ``email_event_process_task`` per stored event) stays in the ``celery`` list and is
-   counted.
+   ``--keep-db``), migrates it and adds the table ``bench_one_row``; flushes a dedicated Redis
+   database used as the Celery broker (default ``redis://127.0.0.1:6379/12``). No Celery worker
+   runs during the load: the drain messages the webhook queues (``email_events_drain_task``, at
+   most one per gunicorn worker per ``INBOX_DRAIN_DELAY - INBOX_DRAIN_CLOCK_MARGIN`` seconds)
+   stay in the ``celery`` list and are counted, and every stored event stays ``pending``.
 2. For each worker class (``sync``, ``gthread``): starts gunicorn, ``portal.wsgi:application``,
    2 workers, bound to 127.0.0.1, with ``portal.settings.production`` (SECRET_KEY,
    DJANGO_ALLOWED_HOSTS, DJANGO_SECURE_SSL_REDIRECT=false, DATABASE_URL, CELERY_BROKER_URL,
-   ANYMAIL_WEBHOOK_SECRET in its environment), and measures with wrk (Lua script, keep-alive
-   connections; ``X-Forwarded-Proto: https`` as the TLS proxy would send):
+   REDIS_URL, ANYMAIL_WEBHOOK_SECRET in its environment), and measures with wrk (Lua script,
+   keep-alive connections; ``X-Forwarded-Proto: https`` as the TLS proxy would send). Phases,
+   all in the same run, same gunicorn (``bench/webhook_settings.py`` is production settings with
+   ``ROOT_URLCONF = bench.noop_urls``: the portal's URLs + the reference views, so the webhook URL
+   is exactly the production one):
 
    a. **no-op**: the same body POSTed to ``/bench/noop/``, a view that returns 200 at once,
-      served by the same gunicorn: ``bench/webhook_settings.py`` is production settings with
-      ``ROOT_URLCONF = bench.noop_urls`` (the portal's URLs + the no-op), so the webhook URL
-      below is exactly the production one.
+      through the portal's whole middleware stack;
+   a2. **no-op on the webhook path**: ``/anymail/bench-noop/``, the same no-op served by the
+      webhook fast path (``portal.middleware.WebhookFastPathMiddleware``);
+   a3. **one row**: ``/bench/one-row/`` stores the body as one row (INSERT in autocommit),
+      through the whole stack;
    b. **webhook, unique events**: ``/anymail/postmark/tracking/`` with the real-format
       Postmark bounce (``/work/shared/data/webhooks/postmark_bounce_1.json``), every request
       with its own ``ID`` and ``MessageID``: each request is a distinct event, one row each.
    c. **webhook, duplicates**: re-posts the IDs phase b sent, cycling through them in the
       same order: no row may be added.
 
-   Each phase is preceded by a short warm-up (the fixture's own event, posted repeatedly: one
-   row, the rest duplicates).
+   Each phase is preceded by a short warm-up (the webhook's: the fixture's own event, posted
+   repeatedly: one row, the rest duplicates).
 3. Verifies in the database and the broker: rows == distinct events posted (every ID sent in
    phase b, re-acknowledged in phase c — which covers the requests wrk abandoned in flight at
-   the end of phase b), no row for an ID never sent, one row per ID, one message per row, zero
-   non-2xx responses and zero socket errors.
-4. Prints the machine and a table (req/s, p50, p99 per case); with ``--profile``, cProfiles
-   the webhook view in-process (Django test client, same settings and database) and prints
-   where the time goes (SQL, broker publish, the rest).
+   the end of phase b), no row for an ID never sent, one row per ID, every row ``pending`` with a
+   drain queued for it (at least one ``email_events_drain_task`` message, and no other message),
+   zero non-2xx responses and zero socket errors.
+4. Prints the machine and a table (req/s, p50, p99 per case).
+5. ``--latency``: with gunicorn (sync) still up, starts one Celery worker and beat-less
+   processing, posts ``--latency-events`` unique events at ``--latency-rate`` per second and
+   reports event-to-decision latency (``processed_at - received_at``: the drain delay, the queue
+   and the processing) and the number of drain messages published.
+6. ``--profile``: in-process (Django test client, same settings and database), the SQL
+   statements of one webhook request, the time per request (wall and CPU) with SQL and the kick
+   apart, and a cProfile.
 """
 
 # ruff: noqa: E402  (the standard-library imports must come after the sys.path fix below)
@@ -72,6 +84,9 @@ QUEUE = "celery"
 FIXTURE = Path("/work/shared/data/webhooks/postmark_bounce_1.json")
 WEBHOOK_PATH = "/anymail/postmark/tracking/"
 NOOP_PATH = "/bench/noop/"
+FAST_NOOP_PATH = "/anymail/bench-noop/"
+ONE_ROW_PATH = "/bench/one-row/"
+DRAIN_TASK = "notifications.tasks.email_events_drain_task"
 SECRET = "bench:webhook-secret"
 ID_BASE = 7_000_000_000  # far from the fixture's ID (4,120,398,117)
 ID_STRIDE = 100_000_000  # per wrk thread: thread t sends ID_BASE + t * ID_STRIDE + k
@@ -99,15 +114,25 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the webhook view in-process at the end"
+        "--profile", action="store_true", help="profile the webhook view in-process at the end"
     )
     parser.add_argument("--profile-requests", type=int, default=2000)
+    parser.add_argument(
+        "--profile-only", action="store_true", help="only the in-process profile (no gunicorn)"
+    )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="after the load: one Celery worker, events at a steady rate, event-to-decision time",
+    )
+    parser.add_argument("--latency-events", type=int, default=1000)
+    parser.add_argument("--latency-rate", type=float, default=200.0, help="events per second")
     args = parser.parse_args()
     if "bench" not in urlsplit(args.db_url).path:
         parser.error("--db-url must name a dedicated database with 'bench' in its name")
     if urlsplit(args.broker_url).path.strip("/") in ("", "0"):
         parser.error("--broker-url must name a dedicated Redis database (not 0)")
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.profile_only:
         parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
     return args
 
@@ -158,6 +183,11 @@ def recreate_database(args) -> None:
         env=server_env(args),
         check=True,
     )
+    with psycopg.connect(_pg(args.db_url), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bench_one_row (id bigserial PRIMARY KEY, body jsonb NOT NULL, "
+            "created_at timestamptz NOT NULL)"
+        )
 
 
 def drop_database(args) -> None:
@@ -182,7 +212,9 @@ def reset_state(args) -> None:
 
     with psycopg.connect(_pg(args.db_url), autocommit=True) as conn:
         conn.execute("TRUNCATE notifications_emailevent RESTART IDENTITY CASCADE")
+        conn.execute("TRUNCATE bench_one_row RESTART IDENTITY")
         conn.execute("VACUUM ANALYZE notifications_emailevent")
+        conn.execute("VACUUM ANALYZE bench_one_row")
         conn.execute("CHECKPOINT")
     redis_client(args).flushdb()
 
@@ -421,8 +453,19 @@ def verify(args, unique: dict, replay: dict, sweep: dict, warmups: int) -> dict:
         )
         and not sweep["errors"]
     )
-    messages = redis_client(args).llen(QUEUE)
+    tasks: dict[str, int] = {}
+    for raw in redis_client(args).lrange(QUEUE, 0, -1):
+        name = json.loads(raw).get("headers", {}).get("task", "?")
+        tasks[name] = tasks.get(name, 0) + 1
+    with psycopg.connect(_pg(args.db_url)) as conn:
+        pending = conn.execute(
+            "SELECT count(*) FROM notifications_emailevent "
+            "WHERE processed_at IS NULL AND outcome = 'pending'"
+        ).fetchone()[0]
     return {
+        "pending": pending,
+        "drain_messages": tasks.pop(DRAIN_TASK, 0),
+        "other_messages": sum(tasks.values()),
         "rows": rows,
         "distinct_keys": distinct_keys,
         "distinct_ids": distinct_ids,
@@ -433,7 +476,120 @@ def verify(args, unique: dict, replay: dict, sweep: dict, warmups: int) -> dict:
         "unexpected": len(unexpected),
         "missing": len(missing),
         "replay_covered": replay_covered,
-        "messages": messages,
+    }
+
+
+# --- event-to-decision latency --------------------------------------------------------------------
+
+
+def measure_latency(args, tmp: str) -> dict:
+    """One Celery worker (solo pool) consumes the drains while events arrive at a steady rate;
+    latency = ``processed_at - received_at`` of each row (drain delay + queue + processing)."""
+    import http.client
+
+    import psycopg
+
+    log_path = os.path.join(tmp, "celery-worker.log")
+    log = open(log_path, "ab")
+    worker = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "celery"),
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=server_env(args),
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    payload = json.loads(FIXTURE.read_text())
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
+
+    def post(i: int) -> None:
+        payload["ID"] = 8_000_000_000 + i
+        payload["MessageID"] = f"1a7e0000-0000-4e58-a7c2-{i:012x}"
+        conn.request(
+            "POST",
+            WEBHOOK_PATH,
+            body=json.dumps(payload),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": auth,
+                "X-Forwarded-Proto": "https",
+            },
+        )
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"webhook answered {resp.status}")
+
+    def processed() -> int:
+        with psycopg.connect(_pg(args.db_url)) as db:
+            return db.execute(
+                "SELECT count(*) FROM notifications_emailevent WHERE processed_at IS NOT NULL"
+            ).fetchone()[0]
+
+    try:
+        # Warm-up: the worker is up once it has processed one event.
+        post(10_000_000)
+        deadline = time.monotonic() + 60
+        while processed() < 1:
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(f"the Celery worker processed nothing; see {log_path}")
+            time.sleep(0.2)
+        reset_state(args)
+        n, rate = args.latency_events, args.latency_rate
+        t0 = time.monotonic()
+        for i in range(n):
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            post(i)
+        sent_in = time.monotonic() - t0
+        deadline = time.monotonic() + 60
+        while processed() < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with psycopg.connect(_pg(args.db_url)) as db:
+            done, p50, p99, top = db.execute(
+                "SELECT count(*), "
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)), "
+                "percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)), "
+                "max(extract(epoch FROM processed_at - received_at)) "
+                "FROM notifications_emailevent WHERE processed_at IS NOT NULL"
+            ).fetchone()
+    finally:
+        conn.close()
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
+    drains = sum(
+        1
+        for line in Path(log_path).read_text(errors="replace").splitlines()
+        if DRAIN_TASK in line and "received" in line
+    )
+    return {
+        "events": n,
+        "rate": n / sent_in,
+        "delay": float(os.environ.get("INBOX_DRAIN_DELAY", "1.0")),
+        "p50": float(p50 or 0),
+        "p99": float(p99 or 0),
+        "max": float(top or 0),
+        "all_processed": done == n,
+        "drains": drains - 1,  # the warm-up's
     }
 
 
@@ -441,7 +597,8 @@ def verify(args, unique: dict, replay: dict, sweep: dict, warmups: int) -> dict:
 
 
 def profile_in_process(args) -> None:
-    """cProfile of N webhook requests through Django's test client (full middleware stack)."""
+    """Webhook requests through Django's test client (same settings, middleware and database):
+    the SQL of one request, time per request (wall and CPU; SQL and the kick apart), cProfile."""
     import cProfile
     import pstats
 
@@ -449,9 +606,18 @@ def profile_in_process(args) -> None:
     import django
 
     django.setup()
+    import logging
+
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
+    from notifications import inbox
+
+    logging.getLogger("notifications").setLevel(logging.WARNING)  # the log line per event
+    recreate = not table_exists(args)
+    if recreate:
+        recreate_database(args)
     reset_state(args)
     client = Client(
         HTTP_HOST="127.0.0.1",
@@ -467,6 +633,12 @@ def profile_in_process(args) -> None:
 
     for i in range(50):  # warm-up: connections, URL resolver, anymail's settings
         assert post(i).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert post(49).status_code == 200  # a duplicate of the last warm-up event
+        assert post(50).status_code == 200  # a new event
+    print("\nSQL of a duplicate, then of a new event:")
+    for q in queries.captured_queries:
+        print(f"  {q['sql'][:160]}{'…' if len(q['sql']) > 160 else ''}  ({q['time']} s)")
     sql_time = [0.0]
 
     def timer(execute, sql, params, many, context):
@@ -476,33 +648,33 @@ def profile_in_process(args) -> None:
         finally:
             sql_time[0] += time.perf_counter() - t0
 
-    from notifications.tasks import email_event_process_task
+    kick_time = [0.0]
+    real_kick = inbox.inbox_kick
 
-    publish_time = [0.0]
-    real_apply_async = email_event_process_task.apply_async
-
-    def timed_apply_async(*a, **kw):
+    def timed_kick():
         t0 = time.perf_counter()
         try:
-            return real_apply_async(*a, **kw)
+            return real_kick()
         finally:
-            publish_time[0] += time.perf_counter() - t0
+            kick_time[0] += time.perf_counter() - t0
 
-    email_event_process_task.apply_async = timed_apply_async
+    inbox.inbox_kick = timed_kick
     n = args.profile_requests
     with connection.execute_wrapper(timer):
-        t0 = time.perf_counter()
-        for i in range(50, 50 + n):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(51, 51 + n):
             post(i)
-        plain = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    inbox.inbox_kick = real_kick
     print(
-        f"\nIn-process, {n} unique events, no profiler: {plain / n * 1e3:.3f} ms/request "
-        f"(SQL {sql_time[0] / n * 1e3:.3f} ms, Celery publish {publish_time[0] / n * 1e3:.3f} ms, "
-        f"the rest {(plain - sql_time[0] - publish_time[0]) / n * 1e3:.3f} ms)"
+        f"\nIn-process, {n} unique events, no profiler: {wall / n * 1e3:.3f} ms/request wall, "
+        f"{cpu / n * 1e3:.3f} ms CPU (SQL incl. its commit {sql_time[0] / n * 1e3:.3f} ms, kick "
+        f"{kick_time[0] / n * 1e3:.3f} ms, the rest {(wall - sql_time[0] - kick_time[0]) / n * 1e3:.3f} ms); "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     prof = cProfile.Profile()
     prof.enable()
-    for i in range(50 + n, 50 + 2 * n):
+    for i in range(51 + n, 51 + 2 * n):
         post(i)
     prof.disable()
     stats = pstats.Stats(prof)
@@ -511,6 +683,18 @@ def profile_in_process(args) -> None:
     print("Top 25 by own time:")
     stats.sort_stats("tottime").print_stats(25)
     connection.close()
+
+
+def table_exists(args) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(_pg(args.db_url)) as conn:
+            return bool(
+                conn.execute("SELECT to_regclass('bench_one_row') IS NOT NULL").fetchone()[0]
+            )
+    except psycopg.OperationalError:
+        return False
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -531,8 +715,10 @@ def machine_info() -> str:
 
     with psycopg.connect(_maintenance_dsn(sys.argv and _ARGS.db_url)[0]) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
-    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    wrk_v = (wrk_v.stdout + wrk_v.stderr).splitlines()[0]
+    wrk_v = "no wrk"
+    if shutil.which("wrk"):
+        wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+        wrk_v = (wrk_v.stdout + wrk_v.stderr).splitlines()[0]
     return (
         f"{time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime())}; {cpu}, {os.cpu_count()} "
         f"logical cores, {platform.platform()}, Python {platform.python_version()}, "
@@ -549,6 +735,15 @@ def main() -> int:
     args = _ARGS = parse_args()
     classes = ["sync", "gthread"] if args.worker_class == "both" else [args.worker_class]
     print(machine_info(), flush=True)
+    if args.profile_only:
+        recreate_database(args)
+        try:
+            profile_in_process(args)
+        finally:
+            if not args.keep_db:
+                drop_database(args)
+            redis_client(args).flushdb()
+        return 0
     print(
         f"wrk: {args.wrk_threads} threads, {args.connections} connections, {args.duration} s per "
         f"phase (+{args.warmup} s warm-up); gunicorn: {args.workers} workers "
@@ -562,28 +757,45 @@ def main() -> int:
     results: list[tuple[str, str, dict]] = []
     checks: dict[str, dict] = {}
     failures: list[str] = []
+    latency = None
     try:
         for wc in classes:
             reset_state(args)
             server = Server(args, wc, tmp)
             try:
                 label = wc if wc == "sync" else f"gthread ×{args.threads}"
-                # a. no-op
-                if args.warmup:
-                    run_wrk(args, lua, NOOP_PATH, "fixed", args.warmup)
-                noop = run_wrk(args, lua, NOOP_PATH, "fixed", args.duration)
-                results.append((label, "no-op view", noop))
+                loads = []
+                # a. references: no-op (whole stack), no-op on the webhook path, one row stored
+                for case, path in (
+                    ("no-op view", NOOP_PATH),
+                    ("no-op view, webhook path", FAST_NOOP_PATH),
+                    ("view storing one row", ONE_ROW_PATH),
+                ):
+                    if args.warmup:
+                        run_wrk(args, lua, path, "fixed", args.warmup)
+                    loads.append(
+                        (
+                            case,
+                            print_row(
+                                label, case, run_wrk(args, lua, path, "fixed", args.duration)
+                            ),
+                        )
+                    )
                 # b. unique events (warm-up: the fixture's own event, one row + duplicates)
                 if args.warmup:
                     run_wrk(args, lua, WEBHOOK_PATH, "fixed", args.warmup)
                 unique = run_wrk(args, lua, WEBHOOK_PATH, "unique", args.duration)
+                loads.append(
+                    ("webhook, unique events", print_row(label, "webhook, unique events", unique))
+                )
                 time.sleep(0.3)
                 rows_after_b = count_rows(args)
-                results.append((label, "webhook, unique events", unique))
                 # c. duplicates of phase b
                 cycle = [t["sent"] for t in sorted(unique["threads"], key=lambda t: t["tid"])]
                 replay = run_wrk(args, lua, WEBHOOK_PATH, "replay", args.duration, cycle)
-                results.append((label, "webhook, duplicates", replay))
+                loads.append(
+                    ("webhook, duplicates", print_row(label, "webhook, duplicates", replay))
+                )
                 # Not measured: re-post every ID of phase b until each thread has had all of
                 # them acknowledged (covers what wrk left in flight when phase b stopped).
                 time.sleep(0.3)
@@ -591,7 +803,7 @@ def main() -> int:
                 sweep = run_wrk(args, lua, WEBHOOK_PATH, "sweep", 30, cycle)
             finally:
                 server.stop()
-            time.sleep(0.5)  # let the last on-commit publishes land (workers have exited)
+            results.extend((label, case, r) for case, r in loads)
             check = verify(args, unique, replay, sweep, args.warmup)
             check["rows_after_b"], check["rows_after_c"] = rows_after_b, rows_after_c
             checks[label] = check
@@ -599,10 +811,10 @@ def main() -> int:
             # the server in phase c; duplicates adding rows shows as rows above the events sent.
             if rows_after_c > check["expected_rows"]:
                 failures.append(f"{label}: duplicates added rows ({rows_after_c} > expected)")
-            for name, r in (("no-op", noop), ("unique", unique), ("duplicates", replay)):
+            for case, r in loads:
                 if r["non2xx"] or r["errors"]:
                     failures.append(
-                        f"{label} {name}: {r['non2xx']} non-2xx, {r['errors']} socket errors"
+                        f"{label} {case}: {r['non2xx']} non-2xx, {r['errors']} socket errors"
                     )
             if not check["replay_covered"]:
                 failures.append(f"{label}: phase c did not re-post every ID of phase b")
@@ -612,8 +824,19 @@ def main() -> int:
                 )
             if not (check["rows"] == check["distinct_keys"] == check["distinct_ids"]):
                 failures.append(f"{label}: duplicate rows")
-            if check["messages"] != check["rows"]:
-                failures.append(f"{label}: {check['messages']} messages for {check['rows']} rows")
+            if check["pending"] != check["rows"]:
+                failures.append(f"{label}: {check['rows'] - check['pending']} rows not pending")
+            if check["rows"] and not check["drain_messages"]:
+                failures.append(f"{label}: no drain queued for {check['rows']} pending rows")
+            if check["other_messages"]:
+                failures.append(f"{label}: {check['other_messages']} unexpected messages")
+        if args.latency:
+            reset_state(args)
+            server = Server(args, "sync", tmp)
+            try:
+                latency = measure_latency(args, tmp)
+            finally:
+                server.stop()
 
         print(
             "\n| gunicorn (2 workers) | case | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | socket errors |"
@@ -634,8 +857,9 @@ def main() -> int:
                 f"stopped, all re-posted and acknowledged afterwards: {c['replay_covered']}); rows {c['rows']:,} "
                 f"(expected {c['expected_rows']:,} = those + the warm-up's fixture event), "
                 f"distinct dedupe keys {c['distinct_keys']:,}, distinct IDs {c['distinct_ids']:,}, "
-                f"missing {c['missing']}, unexpected {c['unexpected']}; Celery messages "
-                f"{c['messages']:,}"
+                f"missing {c['missing']}, unexpected {c['unexpected']}; pending {c['pending']:,}; "
+                f"drain messages queued {c['drain_messages']} (no worker ran), other messages "
+                f"{c['other_messages']}"
             )
         print()
         for label, case, r in results:
@@ -646,6 +870,16 @@ def main() -> int:
                     f"(target ≥ {TARGET_RPS:,} req/s, p99 ≤ {TARGET_P99_MS:.0f} ms): "
                     f"{'MET' if met else 'NOT MET'}"
                 )
+        if latency:
+            print(
+                f"\nEvent to decision (one Celery worker, {latency['events']} unique events at "
+                f"~{latency['rate']:.0f}/s, INBOX_DRAIN_DELAY {latency['delay']} s): p50 "
+                f"{latency['p50']:.2f} s, p99 {latency['p99']:.2f} s, max {latency['max']:.2f} s; "
+                f"all processed: {latency['all_processed']}; drain messages published "
+                f"{latency['drains']}"
+            )
+            if not latency["all_processed"]:
+                failures.append("latency phase: not every event was processed")
         print("exactly once, no errors: " + ("OK" if not failures else "FAILED"))
         for f in failures:
             print("  - " + f)
@@ -657,6 +891,15 @@ def main() -> int:
             drop_database(args)
         redis_client(args).flushdb()
     return 1 if failures else 0
+
+
+def print_row(label: str, case: str, r: dict) -> dict:
+    print(
+        f"  {label:<12} {case:<28} {r['rps']:>8,.0f} req/s  p50 {r['p50_us'] / 1e3:6.2f} ms  "
+        f"p99 {r['p99_us'] / 1e3:6.2f} ms  load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    return r
 
 
 if __name__ == "__main__":

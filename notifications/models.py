@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import MerchantOwnedModel
 from schedules.models import DeactivationCause
 
 
@@ -20,13 +23,17 @@ class EmailEvent(models.Model):
         STALE = "stale", _("Sem efeito (antigo ou repetido)")
         FAILED = "failed", _("Erro no processamento")
 
-    dedupe_key = models.CharField(max_length=64, unique=True)
+    # Unique through Meta.constraints (not unique=True, which on PostgreSQL adds a second,
+    # LIKE-pattern index that every insert would write and nothing reads).
+    dedupe_key = models.CharField(max_length=64)
     esp_name = models.CharField(max_length=40)
     event_id = models.CharField(max_length=200, blank=True)
     event_type = models.CharField(max_length=20)
     reject_reason = models.CharField(max_length=20, blank=True)
-    recipient = models.CharField(max_length=254, blank=True, db_index=True)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Not indexed: nothing looks events up by these (the policy matches OutboundEmail), and each
+    # index is written by every webhook request (docs/benchmarks.md, Webhook).
+    recipient = models.CharField(max_length=254, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
     esp_timestamp = models.DateTimeField(null=True, blank=True)
     description = models.TextField(blank=True)
     mta_response = models.TextField(blank=True)
@@ -40,6 +47,7 @@ class EmailEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
+        db_index=False,  # partial index below: NULL when the webhook stores the row
     )
     # Filled by processing (notifications.services.email_event_process).
     action = models.CharField(max_length=10, blank=True)
@@ -55,11 +63,21 @@ class EmailEvent(models.Model):
     class Meta:
         verbose_name = _("evento de e-mail")
         verbose_name_plural = _("eventos de e-mail")
+        constraints = [
+            # What the webhook's INSERT … ON CONFLICT (dedupe_key) DO NOTHING relies on.
+            models.UniqueConstraint(fields=["dedupe_key"], name="email_event_dedupe_key"),
+        ]
         indexes = [
             models.Index(
                 fields=["received_at"],
                 condition=models.Q(processed_at__isnull=True),
                 name="email_event_unprocessed",
+            ),
+            # The schedule timeline's events per email (schedules/selectors.py).
+            models.Index(
+                fields=["outbound_email"],
+                condition=models.Q(outbound_email__isnull=False),
+                name="email_event_outbound",
             ),
         ]
 
@@ -109,7 +127,14 @@ class OutboundEmail(models.Model):
                 name="outbound_email_once_per_attempt",
             ),
         ]
-        indexes = [models.Index(fields=["message_id"], name="outbound_email_message_id")]
+        indexes = [
+            models.Index(fields=["message_id"], name="outbound_email_message_id"),
+            # The delivery sweeper's scan for emails with neither a delivery nor a failure event
+            # (state below "delivered", notifications/policy.py).
+            models.Index(
+                fields=["sent_at"], condition=Q(state__lt=2), name="outbound_email_unconfirmed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.get_send_status_display()})"
@@ -121,13 +146,17 @@ class MerchantAlertQuerySet(models.QuerySet):
 
 
 class MerchantAlert(models.Model):
-    """What the merchant must know about a schedule (shown as a banner until acknowledged, and
-    emailed to the alert address). At most one per deactivation: unique per schedule, kind and
-    the schedule's epoch."""
+    """What the merchant must know about a schedule (shown as a banner until acknowledged; the
+    deactivation and failure kinds are also emailed to the alert address). At most one
+    deactivation or first-failure alert per schedule and epoch; at most one "delivery not
+    confirmed" alert per boleto."""
 
     class Kind(models.TextChoices):
         DEACTIVATED = "deactivated", _("Agendamento desativado")
         DELIVERY_FAILING = "delivery_failing", _("Boleto ainda não entregue")
+        # Sent through the ESP more than a day ago and still no delivery (nor failure) event:
+        # the boleto may not have reached the customer (delivery_sweep). Nothing is deactivated.
+        DELIVERY_UNCONFIRMED = "delivery_unconfirmed", _("Entrega não confirmada")
 
     merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
     schedule = models.ForeignKey(
@@ -151,7 +180,14 @@ class MerchantAlert(models.Model):
         verbose_name_plural = _("alertas aos lojistas")
         constraints = [
             models.UniqueConstraint(
-                fields=["schedule", "kind", "schedule_epoch"], name="alert_once_per_epoch"
+                fields=["schedule", "kind", "schedule_epoch"],
+                condition=~Q(kind="delivery_unconfirmed"),
+                name="alert_once_per_epoch",
+            ),
+            models.UniqueConstraint(
+                fields=["boleto", "kind"],
+                condition=Q(kind="delivery_unconfirmed"),
+                name="alert_unconfirmed_once_per_boleto",
             ),
         ]
         indexes = [
@@ -164,3 +200,129 @@ class MerchantAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.schedule_id}"
+
+
+class SupportTicket(MerchantOwnedModel):
+    """A merchant's question to support (chamado), usually about a deactivated schedule.
+
+    The cause and the provider's diagnostic are copied from the schedule when the ticket is
+    opened, so the ticket still says what happened after the schedule is reactivated or fails
+    again for another reason. The conversation lives in ``TicketMessage`` (the merchant's first
+    message included); ``status`` and ``answered_at`` summarise it for lists.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Aberto")
+        ANSWERED = "answered", _("Respondido")
+        CLOSED = "closed", _("Encerrado")
+
+    # Public, per merchant ("Chamado nº 3"), allocated under the merchant row lock.
+    number = models.PositiveIntegerField(_("número"))
+    schedule = models.ForeignKey(
+        "schedules.Schedule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("agendamento"),
+    )
+    subject = models.CharField(_("assunto"), max_length=150)
+    cause = models.CharField(
+        _("motivo registrado"), max_length=20, choices=DeactivationCause.choices, blank=True
+    )
+    diagnostic = models.CharField(_("resposta do provedor de e-mail"), max_length=500, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("aberto por"),
+        db_index=False,
+    )
+    # Time of the latest answer from support (None until the first one).
+    answered_at = models.DateTimeField(_("respondido em"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("encerrado em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chamado")
+        verbose_name_plural = _("chamados")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "number"], name="ticket_number_per_merchant"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "answered", "closed"]), name="ticket_status_known"
+            ),
+            models.CheckConstraint(condition=~Q(subject=""), name="ticket_subject_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(status="answered") | Q(answered_at__isnull=False),
+                name="ticket_answered_has_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="closed") & Q(closed_at__isnull=False))
+                | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                name="ticket_closed_iff_time",
+            ),
+        ]
+        indexes = [
+            # The admin's queue: open tickets, oldest first.
+            models.Index(fields=["status", "created_at"], name="ticket_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chamado nº {self.number}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("notifications:ticket_detail", kwargs={"number": self.number})
+
+
+class TicketMessage(models.Model):
+    """One message of a ticket's conversation, from the merchant or from support staff.
+
+    ``notified_at`` records that the other side was emailed about it (support for a merchant
+    message, the merchant for a staff answer); the notification task sets it under this row's
+    lock so a retried or duplicated task never emails twice. Messages are never edited.
+    """
+
+    ticket = models.ForeignKey(
+        SupportTicket, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
+    from_staff = models.BooleanField(_("da equipe de suporte"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("autor"),
+        db_index=False,
+    )
+    body = models.TextField(_("mensagem"))
+    created_at = models.DateTimeField(_("enviada em"), auto_now_add=True)
+    notified_at = models.DateTimeField(_("notificada em"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mensagem do chamado")
+        verbose_name_plural = _("mensagens do chamado")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="ticket_message_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticket_message_thread"),
+            # The sweeper's scan: notifications never sent (broker down at commit).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="ticket_message_unnotified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} ({self.created_at:%d/%m/%Y %H:%M})"

@@ -8,13 +8,19 @@ and the schedule is active (email-delivery.md §5.3); otherwise it is kept on th
 
 A transient failure of the latest attempt is retried by us (settings.DELIVERY_RETRY_DELAYS);
 the merchant is warned at the first one, and the schedule is deactivated with that cause only
-when the last attempt fails too. Failures on our side never deactivate anything.
+when the last attempt fails too. Failures on our side (action ``sender``: our domain blocked,
+SPF/DKIM/DMARC, content or size refused) never deactivate anything: they alert operations
+(notifications.services.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log.
+
+Every decision is one log line, ``event=delivery_decision`` with ``key=value`` fields: the
+event, the schedule number, the boleto, the classifier's action and cause, and the decision.
 """
 
 import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from billing.models import Boleto
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
@@ -41,7 +47,33 @@ def _rank(event: EmailEvent) -> int | None:
 
 
 def email_event_apply(event: EmailEvent) -> str:
-    """Apply one stored, classified event. Returns the outcome to record on it."""
+    """Apply one stored, classified event. Returns the outcome to record on it; logs the
+    decision (one line)."""
+    facts: dict = {}
+    outcome, decision = _apply(event, facts)
+    logger.log(
+        logging.WARNING if decision in ("deactivated", "ops_alert") else logging.INFO,
+        "event=delivery_decision email_event=%s esp=%s event_type=%s action=%s cause=%s "
+        "status=%s merchant=%s schedule=%s boleto=%s attempt=%s decision=%s outcome=%s",
+        event.pk,
+        event.esp_name or "-",
+        event.event_type or "-",
+        event.action or "-",
+        event.cause or "-",
+        event.enhanced_status or event.smtp_code or "-",
+        facts.get("merchant", "-"),
+        facts.get("schedule", "-"),
+        facts.get("boleto", "-"),
+        facts.get("attempt", "-"),
+        decision,
+        outcome,
+    )
+    return outcome
+
+
+def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
+    """(outcome, decision). ``facts`` gets the merchant, schedule number, boleto and attempt
+    for the log line."""
     outbound = (
         OutboundEmail.objects.filter(message_id=event.message_id)
         .exclude(message_id="")
@@ -49,16 +81,9 @@ def email_event_apply(event: EmailEvent) -> str:
         .first()
     )
     if outbound is None:
-        return EmailEvent.Outcome.UNMATCHED
+        return EmailEvent.Outcome.UNMATCHED, "unmatched"
     event.outbound_email = outbound  # saved by the caller with the outcome
-    if event.action == "sender":
-        logger.error(
-            "sender-side delivery failure schedule=%s boleto=%s cause=%s diagnostic=%s",
-            outbound.schedule_id,
-            outbound.boleto_id,
-            event.cause,
-            event.diagnostic,
-        )
+    facts.update(merchant=outbound.merchant_id, boleto=outbound.boleto_id, attempt=outbound.attempt)
     rank = _rank(event)
     with transaction.atomic():
         schedule = (
@@ -66,19 +91,31 @@ def email_event_apply(event: EmailEvent) -> str:
             .select_related("customer")
             .get(pk=outbound.schedule_id)
         )
+        facts["schedule"] = schedule.number
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
+        if event.action == "sender":
+            _ops_alert(event, outbound, schedule)
+            return EmailEvent.Outcome.RECORDED, "ops_alert"
         if rank is None:
-            return EmailEvent.Outcome.RECORDED
+            return EmailEvent.Outcome.RECORDED, "recorded"
         if rank <= outbound.state:
-            return EmailEvent.Outcome.STALE
+            return EmailEvent.Outcome.STALE, "stale"
         outbound.state = rank
         outbound.last_event_at = event.esp_timestamp or event.received_at
         outbound.save(update_fields=["state", "last_event_at"])
         boleto = Boleto.objects.select_for_update().get(pk=outbound.boleto_id)
+        if rank == DEFERRED:
+            return EmailEvent.Outcome.APPLIED, "deferred"
         if rank == DELIVERED:
             boleto.delivery_status = Boleto.DeliveryStatus.DELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
-            return EmailEvent.Outcome.APPLIED
+            # A "delivery not confirmed" banner about this boleto is now answered.
+            MerchantAlert.objects.filter(
+                boleto=boleto,
+                kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED,
+                acknowledged_at__isnull=True,
+            ).update(acknowledged_at=timezone.now())
+            return EmailEvent.Outcome.APPLIED, "delivered"
         current = (
             outbound.schedule_epoch == schedule.epoch
             and outbound.recipient.lower() == schedule.customer.email.lower()
@@ -92,27 +129,25 @@ def email_event_apply(event: EmailEvent) -> str:
                 _retry(boleto=boleto, outbound=outbound, delay=retries[outbound.attempt - 1])
                 if outbound.attempt == 1:
                     _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DELIVERY_FAILING)
-                return EmailEvent.Outcome.APPLIED
+                    return EmailEvent.Outcome.APPLIED, "retry_and_warn"
+                return EmailEvent.Outcome.APPLIED, "retry"
             if not latest:
-                return EmailEvent.Outcome.APPLIED
-        if rank >= SOFT:
-            boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
-            boleto.save(update_fields=["delivery_status", "updated_at"])
-            if current and schedule_deactivate(
-                schedule=schedule,
-                cause=event.cause or "other",
-                boleto_id=boleto.pk,
-                email_event_id=event.pk,
-                diagnostic=event.diagnostic,
-            ):
-                _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DEACTIVATED)
-                logger.info(
-                    "schedule deactivated merchant=%s schedule=%s cause=%s",
-                    schedule.merchant_id,
-                    schedule.number,
-                    event.cause,
-                )
-    return EmailEvent.Outcome.APPLIED
+                return EmailEvent.Outcome.APPLIED, "superseded_attempt"
+        # rank >= SOFT: this boleto was not delivered.
+        boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
+        boleto.save(update_fields=["delivery_status", "updated_at"])
+        if not current:
+            return EmailEvent.Outcome.APPLIED, "undelivered_old_epoch_or_address"
+        if schedule_deactivate(
+            schedule=schedule,
+            cause=event.cause or "other",
+            boleto_id=boleto.pk,
+            email_event_id=event.pk,
+            diagnostic=event.diagnostic,
+        ):
+            _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DEACTIVATED)
+            return EmailEvent.Outcome.APPLIED, "deactivated"
+        return EmailEvent.Outcome.APPLIED, "undelivered_schedule_not_active"
 
 
 def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
@@ -124,7 +159,7 @@ def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
         boleto_send_task, countdown=delay, merchant_id=boleto.merchant_id, boleto_id=boleto.pk
     )
     logger.info(
-        "transient failure, retrying boleto=%s attempt=%s in %ss",
+        "event=delivery_retry_scheduled boleto=%s attempt=%s delay_s=%s",
         boleto.pk,
         outbound.attempt + 1,
         delay,
@@ -147,3 +182,42 @@ def _alert(schedule: Schedule, boleto: Boleto, event: EmailEvent, *, kind: str) 
     )
     if created:
         enqueue_on_commit(merchant_alert_email_task, alert_id=alert.pk)
+        logger.info(
+            "event=merchant_alert merchant=%s schedule=%s boleto=%s kind=%s cause=%s alert=%s",
+            schedule.merchant_id,
+            schedule.number,
+            boleto.pk,
+            kind,
+            event.cause or "-",
+            alert.pk,
+        )
+
+
+def _ops_alert(event: EmailEvent, outbound: OutboundEmail, schedule: Schedule) -> None:
+    """A failure on our side: never touches the customer; one log line per event, and operations
+    emailed after commit (throttled per cause in the task)."""
+    from notifications.tasks import ops_alert_task
+
+    logger.error(
+        "event=sender_side_failure email_event=%s esp=%s merchant=%s schedule=%s boleto=%s "
+        "cause=%s status=%s diagnostic=%r",
+        event.pk,
+        event.esp_name or "-",
+        schedule.merchant_id,
+        schedule.number,
+        outbound.boleto_id,
+        event.cause or "-",
+        event.enhanced_status or event.smtp_code or "-",
+        event.diagnostic,
+    )
+    enqueue_on_commit(
+        ops_alert_task,
+        cause=event.cause or "other",
+        esp=event.esp_name,
+        status=event.enhanced_status or event.smtp_code,
+        diagnostic=event.diagnostic,
+        merchant_id=schedule.merchant_id,
+        schedule_number=schedule.number,
+        boleto_id=outbound.boleto_id,
+        email_event_id=event.pk,
+    )

@@ -20,6 +20,8 @@ from portal.templatetags.money import format_brl
 logger = logging.getLogger(__name__)
 
 SEND_TAG = "boleto-recorrente"
+# Refused by the ESP at send time: handled as a synthetic ``rejected`` event (_refused_at_send).
+_REFUSED = (OutboundEmail.SendStatus.REJECTED, OutboundEmail.SendStatus.INVALID)
 
 
 def _message(boleto: Boleto, recipient: str, pdf: bytes) -> EmailMultiAlternatives:
@@ -70,6 +72,12 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             .first()
         )
         if boleto is None or boleto.delivery_status != Boleto.DeliveryStatus.QUEUED:
+            logger.info(
+                "event=boleto_send_skipped merchant=%s boleto=%s reason=%s",
+                merchant_id,
+                boleto_id,
+                "not_issued" if boleto is None else f"delivery_{boleto.delivery_status}",
+            )
             return None
         schedule = boleto.schedule
         attempt = (
@@ -110,17 +118,20 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             return None
         boleto.delivery_status = Boleto.DeliveryStatus.SENT
         boleto.save(update_fields=["delivery_status", "updated_at"])
-        if outbound.send_status in (
-            OutboundEmail.SendStatus.REJECTED,
-            OutboundEmail.SendStatus.INVALID,
-        ):
+        if outbound.send_status in _REFUSED:
             _refused_at_send(outbound)
-    logger.info(
-        "boleto sent boleto=%s schedule=%s status=%s message_id=%s",
-        boleto.pk,
+    logger.log(
+        logging.WARNING if outbound.send_status in _REFUSED else logging.INFO,
+        "event=boleto_sent merchant=%s schedule=%s boleto=%s attempt=%s epoch=%s esp=%s "
+        "status=%s message_id=%s",
+        merchant_id,
         schedule.number,
+        boleto.pk,
+        outbound.attempt,
+        outbound.schedule_epoch,
+        outbound.esp_name or "-",
         outbound.send_status,
-        outbound.message_id,
+        outbound.message_id or "-",
     )
     return outbound
 

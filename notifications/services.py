@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from billing.models import Boleto
 from portal.queue import enqueue_on_commit
@@ -20,12 +21,15 @@ logger = logging.getLogger(__name__)
 
 
 def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) -> None:
-    """Queue the boletos for delivery once the current transaction commits (one message per
-    merchant and batch)."""
-    from notifications.tasks import delivery_hand_off_task
+    """Queue the boletos for delivery once the current transaction commits: one message for the
+    whole batch (publishing costs ~1 ms a message; a generator batch spans ~100 merchants)."""
+    from notifications.tasks import delivery_hand_off_batch_task
 
-    for merchant_id, boleto_ids in boleto_ids_by_merchant.items():
-        enqueue_on_commit(delivery_hand_off_task, merchant_id=merchant_id, boleto_ids=boleto_ids)
+    if boleto_ids_by_merchant:
+        enqueue_on_commit(
+            delivery_hand_off_batch_task,
+            batch=[[merchant_id, ids] for merchant_id, ids in boleto_ids_by_merchant.items()],
+        )
 
 
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
@@ -48,40 +52,109 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
     return updated
 
 
-def email_event_process(*, email_event_id: int) -> None:
-    """Classify a stored tracking event, apply it (notifications/policy.py) and record the
-    outcome. Safe to run twice: a processed event is left alone."""
+def _email_event_classify_apply(stored) -> None:
+    """Classify one locked, unprocessed event, apply it (notifications/policy.py) and record the
+    outcome on the row (saved)."""
     from anymail.signals import AnymailTrackingEvent
 
     from notifications.classifier import classify
-    from notifications.models import EmailEvent
     from notifications.policy import email_event_apply
+
+    stored.attempts += 1
+    event = AnymailTrackingEvent(
+        event_type=stored.event_type,
+        reject_reason=stored.reject_reason or None,
+        esp_event=stored.raw,
+        description=stored.description or None,
+        mta_response=stored.mta_response or None,
+        recipient=stored.recipient or None,
+        message_id=stored.message_id or None,
+        timestamp=stored.esp_timestamp,
+        event_id=stored.event_id or None,
+    )
+    verdict = classify(event, esp_name=stored.esp_name)
+    stored.action = verdict.action
+    stored.cause = verdict.cause
+    stored.smtp_code = verdict.smtp_code[:10]
+    stored.enhanced_status = verdict.enhanced_status[:10]
+    stored.diagnostic = verdict.diagnostic[:500]
+    stored.outcome = email_event_apply(stored)
+    stored.processed_at = timezone.now()
+    stored.error = ""
+    stored.save()
+
+
+def email_event_process(*, email_event_id: int) -> None:
+    """Classify a stored tracking event, apply it (notifications/policy.py) and record the
+    outcome. Safe to run twice: a processed event is left alone."""
+    from notifications.models import EmailEvent
 
     with transaction.atomic():
         stored = EmailEvent.objects.select_for_update().get(pk=email_event_id)
         if stored.processed_at is not None:
             return
-        stored.attempts += 1
-        event = AnymailTrackingEvent(
-            event_type=stored.event_type,
-            reject_reason=stored.reject_reason or None,
-            esp_event=stored.raw,
-            description=stored.description or None,
-            mta_response=stored.mta_response or None,
-            recipient=stored.recipient or None,
-            message_id=stored.message_id or None,
-            timestamp=stored.esp_timestamp,
-            event_id=stored.event_id or None,
-        )
-        verdict = classify(event, esp_name=stored.esp_name)
-        stored.action = verdict.action
-        stored.cause = verdict.cause
-        stored.smtp_code = verdict.smtp_code[:10]
-        stored.enhanced_status = verdict.enhanced_status[:10]
-        stored.diagnostic = verdict.diagnostic[:500]
-        stored.outcome = email_event_apply(stored)
-        stored.processed_at = timezone.now()
-        stored.save()
+        _email_event_classify_apply(stored)
+
+
+# Events are processed in batches of this many, each batch one transaction (one savepoint per
+# event, so one failing event does not undo the others).
+DRAIN_BATCH = 50
+# A failing event is retried by the periodic sweep this many times, then left ``failed`` for a
+# human (the admin's inbox lists it; the error is on the row and in the log).
+DRAIN_MAX_ATTEMPTS = 12
+
+
+def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> dict[str, int]:
+    """Process stored events still pending, oldest first, in batches claimed with
+    ``SELECT … FOR UPDATE SKIP LOCKED``: drains running at the same time (a kick, the beat, the
+    sweeper) share the rows, each row processed once. An event whose processing raises is
+    rolled back to its savepoint and recorded as ``failed`` (attempts + 1, the error) — never
+    lost: ``retry_failed`` drains (the delivery sweeper) try it again, up to
+    DRAIN_MAX_ATTEMPTS. Returns counts."""
+    from notifications.models import EmailEvent
+
+    done = 0
+    # Processed rows leave the partial index by themselves; rows that failed in this run are
+    # not tried twice by it.
+    failed_ids: list[int] = []
+    pending = EmailEvent.objects.filter(processed_at__isnull=True)
+    pending = (
+        pending.filter(attempts__lt=DRAIN_MAX_ATTEMPTS)
+        if retry_failed
+        else pending.filter(attempts=0)
+    )
+    while done + len(failed_ids) < limit:
+        with transaction.atomic():
+            batch = list(
+                pending.exclude(pk__in=failed_ids)
+                .select_for_update(skip_locked=True)
+                .order_by("received_at", "pk")[:DRAIN_BATCH]
+            )
+            if not batch:
+                break
+            for stored in batch:
+                try:
+                    with transaction.atomic():
+                        _email_event_classify_apply(stored)
+                    done += 1
+                except Exception as exc:
+                    failed_ids.append(stored.pk)
+                    attempts = stored.attempts  # incremented before the failure
+                    logger.exception(
+                        "event=email_event_failed email_event=%s attempts=%s error=%s",
+                        stored.pk,
+                        attempts,
+                        type(exc).__name__,
+                    )
+                    EmailEvent.objects.filter(pk=stored.pk).update(
+                        attempts=attempts,
+                        outcome=EmailEvent.Outcome.FAILED,
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                    )
+    result = {"processed": done, "failed": len(failed_ids)}
+    if done or failed_ids:
+        logger.info("event=email_events_drained processed=%s failed=%s", done, len(failed_ids))
+    return result
 
 
 def merchant_alert_email(*, alert_id: int) -> bool:
@@ -138,9 +211,75 @@ def merchant_alert_email(*, alert_id: int) -> bool:
     return True
 
 
+def ops_alert(
+    *,
+    cause: str,
+    esp: str = "",
+    status: str = "",
+    diagnostic: str = "",
+    merchant_id=None,
+    schedule_number=None,
+    boleto_id=None,
+    email_event_id=None,
+    detail: str = "",
+) -> bool:
+    """Email operations about a delivery problem on our side (never the merchant's customer),
+    at most once per cause per settings.OPS_ALERT_INTERVAL across processes (a Redis flag;
+    per process without Redis). Recipients: settings.OPS_ALERT_EMAILS, else Django's ADMINS
+    (mail_admins). Returns True when an email went out. A failed send releases the flag and
+    raises, so the task's retry can send it."""
+    from django.conf import settings
+    from django.core.mail import mail_admins, send_mail
+
+    from notifications import coordination
+    from schedules.models import DeactivationCause
+
+    key = f"notifications:ops-alert:{cause}"
+    if not coordination.first_in_window(key, settings.OPS_ALERT_INTERVAL):
+        logger.info("event=ops_alert_throttled cause=%s email_event=%s", cause, email_event_id)
+        return False
+    label = DeactivationCause(cause).label if cause in DeactivationCause.values else cause
+    minutes = settings.OPS_ALERT_INTERVAL // 60
+    subject = f"[Portal de Boletos] Falha de envio do nosso lado: {label}"
+    lines = [
+        "Um envio de boleto falhou por um problema do nosso lado (domínio de envio bloqueado,",
+        "autenticação SPF/DKIM/DMARC, conteúdo ou tamanho recusado). Nenhum agendamento foi",
+        "desativado por isso; o boleto fica sem confirmação de entrega.",
+        "",
+        f"Causa: {label} ({cause})",
+        f"Provedor: {esp or '-'}",
+        f"Código: {status or '-'}",
+        f"Resposta do provedor: {diagnostic or '-'}",
+        f"Lojista: {merchant_id or '-'}  Agendamento nº {schedule_number or '-'}  "
+        f"Boleto {boleto_id or '-'}  Evento {email_event_id or '-'}",
+    ]
+    if detail:
+        lines += ["", detail]
+    lines += [
+        "",
+        f"Outros eventos com esta causa nos próximos {minutes} minutos vão só para o log "
+        "(event=sender_side_failure).",
+    ]
+    body = "\n".join(lines)
+    try:
+        if settings.OPS_ALERT_EMAILS:
+            send_mail(subject, body, settings.SERVER_EMAIL, settings.OPS_ALERT_EMAILS)
+        else:
+            mail_admins(subject, body)
+    except Exception:
+        coordination.release(key)
+        raise
+    logger.warning(
+        "event=ops_alert_sent cause=%s email_event=%s to=%s",
+        cause,
+        email_event_id,
+        ",".join(settings.OPS_ALERT_EMAILS) or "ADMINS",
+    )
+    return True
+
+
 STUCK_PENDING_AFTER = timedelta(minutes=10)
 STUCK_QUEUED_AFTER = timedelta(hours=1)
-UNPROCESSED_EVENT_AFTER = timedelta(minutes=5)
 NOT_DELIVERED_AFTER = timedelta(hours=24)
 
 
@@ -148,8 +287,8 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     """Nothing is lost silently: hand off boletos whose hand-off never ran (broker down at
     commit), re-queue sends that never happened, re-run events whose processing failed, and log
     emails still without a delivery event a day after sending. Every step is idempotent."""
-    from notifications.models import EmailEvent, OutboundEmail
-    from notifications.tasks import boleto_send_task, email_event_process_task
+    from notifications.models import OutboundEmail
+    from notifications.tasks import boleto_send_task
 
     now = now or timezone.now()
     pending: dict[int, list[int]] = {}
@@ -171,22 +310,359 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     for merchant_id, boleto_id in stuck:
         enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto_id)
 
-    unprocessed = EmailEvent.objects.filter(
-        processed_at__isnull=True, received_at__lt=now - UNPROCESSED_EVENT_AFTER
-    ).values_list("pk", flat=True)[:10_000]
-    for email_event_id in unprocessed:
-        enqueue_on_commit(email_event_process_task, email_event_id=email_event_id)
+    # Events left pending (a lost kick, a worker killed mid-drain) or failed: processed here.
+    events = email_events_drain(retry_failed=True)
 
     silent = OutboundEmail.objects.filter(
         state=0, sent_at__lt=now - NOT_DELIVERED_AFTER, boleto__delivery_status="sent"
     ).count()
     if silent:
-        logger.warning("%d boleto emails without any delivery event after 24 h", silent)
+        logger.warning("event=emails_without_events count=%s older_than_h=24", silent)
     result = {
         "handed_off": sum(len(ids) for ids in pending.values()),
         "requeued": len(stuck),
-        "events": len(unprocessed),
+        "events": events["processed"],
+        "events_failed": events["failed"],
         "silent": silent,
+        "unconfirmed_alerts": delivery_unconfirmed_flag(now=now),
     }
-    logger.info("delivery sweep %s", result)
+    logger.info("event=delivery_sweep %s", " ".join(f"{k}={v}" for k, v in result.items()))
     return result
+
+
+def delivery_unconfirmed_flag(*, now=None) -> int:
+    """At risk: a boleto emailed through an ESP more than NOT_DELIVERED_AFTER ago whose email
+    has neither a delivery nor a failure event (no event at all, only deferrals while the ESP
+    retries, or only failures on our side), still issued, sent and not yet due. The merchant
+    sees one "Entrega não confirmada" banner per boleto (MerchantAlert, not emailed: some ESPs
+    do not report every delivery, so this is a prompt to send the PDF another way before the due
+    date, not a failure) until acknowledged or until a delivery event arrives. Nothing is
+    deactivated. Emails sent without an ESP (files, SMTP to the mail catcher) never get events
+    and are left out. Returns the number of new alerts."""
+    from notifications.models import MerchantAlert, OutboundEmail
+    from notifications.policy import DELIVERED
+
+    now = now or timezone.now()
+    flagged = MerchantAlert.objects.filter(kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED)
+    rows = (
+        OutboundEmail.objects.filter(
+            state__lt=DELIVERED,  # the partial index outbound_email_unconfirmed
+            sent_at__lt=now - NOT_DELIVERED_AFTER,
+            boleto__status=Boleto.Status.ISSUED,
+            boleto__delivery_status=Boleto.DeliveryStatus.SENT,
+            boleto__due_date__gte=timezone.localdate(now),
+        )
+        .exclude(esp_name="")
+        .exclude(boleto_id__in=flagged.values("boleto_id"))
+        .select_related("schedule")
+        .order_by("boleto_id", "-attempt")[:5_000]
+    )
+    created = 0
+    seen: set[int] = set()
+    for outbound in rows:
+        if outbound.boleto_id in seen:
+            continue  # an older attempt of the same boleto
+        seen.add(outbound.boleto_id)
+        schedule = outbound.schedule
+        sent_at = timezone.localtime(outbound.sent_at).strftime("%d/%m/%Y %H:%M")
+        _, new = MerchantAlert.objects.get_or_create(
+            boleto_id=outbound.boleto_id,
+            kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED,
+            defaults={
+                "merchant_id": outbound.merchant_id,
+                "schedule": schedule,
+                "schedule_epoch": schedule.epoch,
+                "diagnostic": f"Enviado em {sent_at} para {outbound.recipient}"[:500],
+            },
+        )
+        if new:
+            created += 1
+            logger.warning(
+                "event=delivery_unconfirmed merchant=%s schedule=%s boleto=%s attempt=%s "
+                "state=%s sent_at=%s",
+                outbound.merchant_id,
+                schedule.number,
+                outbound.boleto_id,
+                outbound.attempt,
+                "deferred" if outbound.state else "sent",
+                outbound.sent_at.isoformat(),
+            )
+    return created
+
+
+# --- Support tickets (chamados) ---------------------------------------------------------------
+# A ticket is opened by a merchant user (usually from a deactivated schedule) and answered by
+# support staff in the Django admin. Every message is emailed to the other side once, after
+# commit: staff answers to the merchant's alert address (and to the user who opened the ticket),
+# merchant messages to settings.SUPPORT_EMAILS.
+
+TICKET_SCHEDULE_NOT_FOUND = _lazy("Agendamento não encontrado.")
+TICKET_SUBJECT_EMPTY = _lazy("Informe o assunto do chamado.")
+TICKET_MESSAGE_EMPTY = _lazy("Escreva a sua mensagem.")
+TICKET_CLOSED = _lazy("Este chamado está encerrado. Se precisar, abra um novo chamado.")
+# The same ticket opened twice by the same user within this window is one ticket (double submit).
+TICKET_DUPLICATE_WINDOW = timedelta(minutes=2)
+# The sweeper re-queues notifications still unsent after this long (broker down at commit)...
+TICKET_NOTIFY_STUCK_AFTER = timedelta(minutes=10)
+# ...for this long; after that a failing notification is left for a human (logged).
+TICKET_NOTIFY_GIVE_UP_AFTER = timedelta(days=2)
+
+
+def _ticket_lock(ticket):
+    from notifications.models import SupportTicket
+
+    return SupportTicket.objects.select_for_update().get(
+        pk=ticket.pk, merchant_id=ticket.merchant_id
+    )
+
+
+def _ticket_message_add(*, ticket, body: str, author, from_staff: bool):
+    """Append a message (the caller holds the ticket's lock). A double-submitted form, the same
+    text by the same author right after itself, returns the message already written."""
+    from notifications.models import TicketMessage
+    from notifications.tasks import ticket_message_notify_task
+
+    last = ticket.messages.order_by("-created_at", "-id").first()
+    if (
+        last is not None
+        and last.body == body
+        and last.from_staff == from_staff
+        and last.author_id == getattr(author, "pk", None)
+    ):
+        return last
+    message = TicketMessage.objects.create(
+        ticket=ticket, body=body, author=author, from_staff=from_staff
+    )
+    enqueue_on_commit(
+        ticket_message_notify_task, merchant_id=ticket.merchant_id, message_id=message.pk
+    )
+    return message
+
+
+def ticket_create(*, merchant, actor, subject: str, message: str, schedule=None):
+    """Open a ticket with the merchant's first message, copying the schedule's recorded cause and
+    diagnostic as they are now. The schedule must belong to the merchant (re-checked here, not
+    only in the form); the number is allocated per merchant under the merchant row lock."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import Max
+
+    from notifications.models import SupportTicket
+    from notifications.selectors import ticket_schedule_context
+    from portal.models import Merchant
+    from schedules.models import Schedule
+
+    subject, message = subject.strip(), message.strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = TICKET_SUBJECT_EMPTY
+    if not message:
+        errors["message"] = TICKET_MESSAGE_EMPTY
+    if schedule is not None and schedule.merchant_id != merchant.pk:
+        errors["schedule"] = TICKET_SCHEDULE_NOT_FOUND
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        snapshot = {"cause": "", "diagnostic": ""}
+        if schedule is not None:
+            # Read the schedule again inside the transaction: the copy is what is recorded now.
+            schedule = Schedule.objects.for_merchant(merchant).get(pk=schedule.pk)
+            snapshot = ticket_schedule_context(schedule=schedule)
+        Merchant.objects.select_for_update().only("pk").get(pk=merchant.pk)
+        # A double-submitted form: the same user just opened the same ticket.
+        duplicate = (
+            SupportTicket.objects.for_merchant(merchant)
+            .filter(
+                created_by=actor,
+                schedule=schedule,
+                subject=subject,
+                created_at__gte=timezone.now() - TICKET_DUPLICATE_WINDOW,
+                messages__body=message,
+            )
+            .order_by("-number")
+            .first()
+        )
+        if duplicate is not None:
+            return duplicate
+        last = SupportTicket.objects.for_merchant(merchant).aggregate(last=Max("number"))["last"]
+        ticket = SupportTicket(
+            merchant=merchant,
+            number=(last or 0) + 1,
+            schedule=schedule,
+            subject=subject,
+            created_by=actor,
+            **snapshot,
+        )
+        ticket.full_clean()
+        ticket.save()
+        _ticket_message_add(ticket=ticket, body=message, author=actor, from_staff=False)
+    logger.info(
+        "ticket opened merchant=%s ticket=%s schedule=%s",
+        merchant.pk,
+        ticket.number,
+        schedule.number if schedule else None,
+    )
+    return ticket
+
+
+def ticket_reply(*, ticket, actor, message: str):
+    """A merchant's follow-up: the ticket is open again until support answers it."""
+    from django.core.exceptions import ValidationError
+
+    from notifications.models import SupportTicket
+
+    message = message.strip()
+    if not message:
+        raise ValidationError({"message": TICKET_MESSAGE_EMPTY})
+    with transaction.atomic():
+        locked = _ticket_lock(ticket)
+        if locked.status == SupportTicket.Status.CLOSED:
+            raise ValidationError(TICKET_CLOSED)
+        reply = _ticket_message_add(ticket=locked, body=message, author=actor, from_staff=False)
+        locked.status = SupportTicket.Status.OPEN
+        locked.save(update_fields=["status", "updated_at"])
+    ticket.refresh_from_db()
+    return reply
+
+
+def ticket_answer(*, ticket, staff_user, body: str, close: bool = False):
+    """Support's answer (from the admin). The ticket becomes "respondido" (or "encerrado" when
+    ``close``); the answer is emailed to the merchant once, after commit."""
+    from django.core.exceptions import ValidationError
+
+    from notifications.models import SupportTicket
+
+    body = body.strip()
+    if not body:
+        raise ValidationError({"answer": TICKET_MESSAGE_EMPTY})
+    with transaction.atomic():
+        locked = _ticket_lock(ticket)
+        answer = _ticket_message_add(ticket=locked, body=body, author=staff_user, from_staff=True)
+        now = timezone.now()
+        locked.answered_at = now
+        if close:
+            locked.status = SupportTicket.Status.CLOSED
+            locked.closed_at = locked.closed_at or now
+        else:
+            # Answering a closed ticket reopens the conversation.
+            locked.status = SupportTicket.Status.ANSWERED
+            locked.closed_at = None
+        locked.save(update_fields=["status", "answered_at", "closed_at", "updated_at"])
+    ticket.refresh_from_db()
+    return answer
+
+
+def ticket_close(*, ticket) -> bool:
+    """Close a ticket (staff). Returns False if it was already closed."""
+    from notifications.models import SupportTicket
+
+    with transaction.atomic():
+        locked = _ticket_lock(ticket)
+        if locked.status == SupportTicket.Status.CLOSED:
+            return False
+        locked.status = SupportTicket.Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["status", "closed_at", "updated_at"])
+    ticket.refresh_from_db()
+    return True
+
+
+def ticket_message_notify(*, merchant_id: int, message_id: int) -> bool:
+    """Email a ticket message to the other side, once: a staff answer to the merchant's alert
+    address and to the user who opened the ticket; a merchant message to SUPPORT_EMAILS.
+
+    The row lock plus ``notified_at`` make a retried or duplicated task a no-op. The send happens
+    before the commit that records it, so a crash in between can repeat one email; it can never
+    lose one.
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+
+    from notifications.models import TicketMessage
+
+    with transaction.atomic():
+        message = (
+            TicketMessage.objects.select_for_update(of=("self",))
+            .select_related(
+                "author", "ticket__merchant", "ticket__schedule__customer", "ticket__created_by"
+            )
+            .get(pk=message_id, ticket__merchant_id=merchant_id)
+        )
+        if message.notified_at is not None:
+            return False
+        ticket, base = message.ticket, settings.PORTAL_BASE_URL
+        with translation.override("pt-br"):
+            context = {
+                "ticket": ticket,
+                "message": message,
+                "merchant": ticket.merchant,
+                "schedule": ticket.schedule,
+                "cause": ticket.get_cause_display() if ticket.cause else "",
+                "ticket_url": base + ticket.get_absolute_url(),
+                "admin_url": base
+                + reverse("admin:notifications_supportticket_change", args=[ticket.pk]),
+                "first": not TicketMessage.objects.filter(
+                    ticket=ticket, pk__lt=message.pk
+                ).exists(),
+            }
+            if message.from_staff:
+                recipients = [ticket.merchant.alert_email]
+                creator = ticket.created_by.email if ticket.created_by else ""
+                if creator and creator.lower() != ticket.merchant.alert_email.lower():
+                    recipients.append(creator)
+                subject = translation.gettext("Resposta ao chamado nº %(number)s: %(subject)s")
+                text = render_to_string("emails/ticket_answer.txt", context)
+                html = render_to_string("emails/ticket_answer.html", context)
+            else:
+                recipients = list(settings.SUPPORT_EMAILS)
+                if context["first"]:
+                    subject = translation.gettext("Novo chamado nº %(number)s de %(merchant)s")
+                else:
+                    subject = translation.gettext(
+                        "Nova mensagem no chamado nº %(number)s de %(merchant)s"
+                    )
+                text = render_to_string("emails/ticket_support.txt", context)
+                html = None
+            subject = subject % {
+                "number": ticket.number,
+                "subject": ticket.subject,
+                "merchant": ticket.merchant,
+            }
+        if recipients:
+            email = EmailMultiAlternatives(
+                subject=" ".join(subject.split()), body=text, to=recipients
+            )
+            if html:
+                email.attach_alternative(html, "text/html")
+            email.send()
+        else:
+            logger.warning(
+                "ticket message %s not emailed to support: SUPPORT_EMAILS is empty", message.pk
+            )
+        message.notified_at = timezone.now()
+        message.save(update_fields=["notified_at"])
+    return True
+
+
+def ticket_notify_sweep(*, now=None) -> int:
+    """Re-queue ticket notifications that were never sent (broker down at commit, or a task
+    that exhausted its retries). Safe to run any time: the notification itself is idempotent."""
+    from notifications.models import TicketMessage
+    from notifications.tasks import ticket_message_notify_task
+
+    now = now or timezone.now()
+    stuck = TicketMessage.objects.filter(
+        notified_at__isnull=True,
+        created_at__lt=now - TICKET_NOTIFY_STUCK_AFTER,
+        created_at__gte=now - TICKET_NOTIFY_GIVE_UP_AFTER,
+    ).values_list("ticket__merchant_id", "pk")
+    stuck = list(stuck[:1000])
+    for merchant_id, message_id in stuck:
+        enqueue_on_commit(
+            ticket_message_notify_task, merchant_id=merchant_id, message_id=message_id
+        )
+    if stuck:
+        logger.warning("re-queued %d ticket notifications", len(stuck))
+    return len(stuck)

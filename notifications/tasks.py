@@ -1,12 +1,15 @@
 from anymail.exceptions import AnymailAPIError
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from notifications.sending import boleto_send
 from notifications.services import (
     delivery_hand_off,
     delivery_sweep,
     email_event_process,
+    email_events_drain,
     merchant_alert_email,
+    ops_alert,
 )
 
 
@@ -15,10 +18,21 @@ def delivery_hand_off_task(*, merchant_id: int, boleto_ids: list[int]) -> int:
     return delivery_hand_off(merchant_id=merchant_id, boleto_ids=boleto_ids)
 
 
+@shared_task(ignore_result=True)
+def delivery_hand_off_batch_task(*, batch: list[list]) -> int:
+    """One generator batch: ``[[merchant_id, [boleto_id, ...]], ...]``, handed off per merchant."""
+    return sum(
+        delivery_hand_off(merchant_id=merchant_id, boleto_ids=boleto_ids)
+        for merchant_id, boleto_ids in batch
+    )
+
+
 @shared_task(
     ignore_result=True,
-    # ESP outages and SMTP errors (OSError) are retried with backoff; the send is idempotent.
-    autoretry_for=(AnymailAPIError, OSError),
+    # ESP outages, SMTP errors (OSError) and a lost database connection (a PostgreSQL restart:
+    # the retry gets a fresh one, portal/celery.py) are retried with backoff; the send is
+    # idempotent.
+    autoretry_for=(AnymailAPIError, OSError, InterfaceError, OperationalError),
     retry_backoff=30,
     retry_backoff_max=30 * 60,
     max_retries=8,
@@ -29,7 +43,15 @@ def boleto_send_task(*, merchant_id: int, boleto_id: int) -> None:
 
 @shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def email_event_process_task(*, email_event_id: int) -> None:
+    """One event (messages queued before the inbox drain existed; the drain does the rest)."""
     email_event_process(email_event_id=email_event_id)
+
+
+@shared_task(ignore_result=True)
+def email_events_drain_task() -> dict:
+    """Process every pending webhook event: queued by the inbox's kick (at most one waiting at a
+    time) and by beat every INBOX_DRAIN_INTERVAL seconds (the safety net)."""
+    return email_events_drain()
 
 
 @shared_task(ignore_result=True, autoretry_for=(AnymailAPIError, OSError), retry_backoff=30)
@@ -40,3 +62,22 @@ def merchant_alert_email_task(*, alert_id: int) -> None:
 @shared_task(ignore_result=True)
 def delivery_sweep_task() -> dict:
     return delivery_sweep()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def ops_alert_task(**kwargs) -> bool:
+    return ops_alert(**kwargs)
+
+
+@shared_task(ignore_result=True, autoretry_for=(AnymailAPIError, OSError), retry_backoff=30)
+def ticket_message_notify_task(*, merchant_id: int, message_id: int) -> None:
+    from notifications.services import ticket_message_notify
+
+    ticket_message_notify(merchant_id=merchant_id, message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def ticket_notify_sweep_task() -> int:
+    from notifications.services import ticket_notify_sweep
+
+    return ticket_notify_sweep()

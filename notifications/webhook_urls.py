@@ -11,6 +11,7 @@ import functools
 import logging
 
 from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
 from django.http import HttpResponseBadRequest
 from django.urls import URLPattern
 
@@ -18,7 +19,21 @@ logger = logging.getLogger(__name__)
 
 app_name = anymail_urls.app_name
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+# What anymail's parsers raise on a body that is not the ESP's format: plain Python errors,
+# RecursionError for JSON nested deeper than the interpreter's limit, OverflowError for an
+# out-of-range epoch, and AnymailAPIError from the Amazon SES view (not JSON, or an SNS message
+# type it does not know). Authentication failures are AnymailWebhookValidationFailure, handled
+# apart (anymail's own 400).
+_PARSE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    OverflowError,
+    AnymailAPIError,
+)
 
 
 def _tolerant(view):
@@ -26,9 +41,18 @@ def _tolerant(view):
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure as exc:
+            # Basic auth or the ESP's signature: anymail's 400 (Django's SuspiciousOperation
+            # handling); one line of ours so refusals can be counted like everything else.
+            logger.warning(
+                "event=webhook_refused reason=authentication path=%s error=%r",
+                request.path,
+                str(exc)[:200],
+            )
+            raise
         except _PARSE_ERRORS as exc:
             logger.warning(
-                "malformed webhook body refused path=%s error=%s: %s",
+                "event=webhook_refused reason=malformed_body path=%s error=%s detail=%r",
                 request.path,
                 type(exc).__name__,
                 str(exc)[:200],

@@ -42,7 +42,7 @@ NEGATIVE_CAUSES = {"hard": "invalid_address", "complaint": "spam_complaint"}
 def deliver(kind: str, outbound) -> None:
     event_type, raw = EVENTS[kind]
     raw = {**raw, "MessageID": outbound.message_id, "Email": outbound.recipient}
-    stored = email_event_store(
+    stored_id = email_event_store(
         event=AnymailTrackingEvent(
             event_type=event_type,
             recipient=outbound.recipient,
@@ -52,8 +52,8 @@ def deliver(kind: str, outbound) -> None:
         ),
         esp_name="Postmark",
     )
-    if stored is not None:  # a duplicate is ignored by the inbox
-        email_event_process(email_event_id=stored.pk)
+    if stored_id is not None:  # a duplicate is ignored by the inbox
+        email_event_process(email_event_id=stored_id)
 
 
 @override_settings(EMAIL_BACKEND="anymail.backends.test.EmailBackend")
