@@ -33,7 +33,7 @@ class CustomerForm(forms.ModelForm):
         return self.cleaned_data["address_state"].upper()
 
     def clean_address_zip(self):
-        value = "".join(ch for ch in self.cleaned_data["address_zip"] if ch.isdigit())
+        value = "".join(ch for ch in self.cleaned_data["address_zip"] if ch in "0123456789")
         if len(value) != 8:
             raise forms.ValidationError(_("CEP deve ter 8 dígitos."))
         return value

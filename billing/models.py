@@ -139,7 +139,12 @@ class Boleto(MerchantOwnedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["merchant", "-due_date"], name="boleto_merchant_due"),
+            # The Boletos tab and the dashboard: a merchant's issued boletos, newest first.
+            models.Index(
+                fields=["merchant", "-issued_at", "-id"],
+                condition=Q(status="issued"),
+                name="boleto_merchant_issued",
+            ),
             models.Index(fields=["merchant", "delivery_status"], name="boleto_merchant_delivery"),
         ]
 

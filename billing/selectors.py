@@ -25,11 +25,11 @@ def boleto_get(*, merchant: Merchant, boleto_id: int) -> Boleto:
     return get_for_merchant_or_404(Boleto, merchant, pk=boleto_id, status=Boleto.Status.ISSUED)
 
 
-def boletos_for_zip(*, merchant: Merchant, boleto_ids: list[int]):
+def boletos_for_zip(*, merchant: Merchant, boleto_ids):
+    """The merchant's issued boletos among ``boleto_ids`` (those without numbers have no PDF)."""
     return (
         Boleto.objects.for_merchant(merchant)
         .filter(pk__in=boleto_ids, status=Boleto.Status.ISSUED)
-        .exclude(barcode="")
         .select_related("schedule")
         .order_by("schedule__number", "sequence")
     )

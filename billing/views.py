@@ -12,6 +12,7 @@ from django.views.generic import FormView, TemplateView, View
 from billing import selectors, services
 from billing.forms import CustomerForm
 from billing.models import Boleto
+from portal.pagination import DeferredJoinPaginator
 from portal.tenancy import MerchantRequiredMixin
 
 
@@ -50,9 +51,13 @@ class BoletoListView(MerchantRequiredMixin, TemplateView):
         if delivery not in Boleto.DeliveryStatus.values:
             delivery = ""
         queryset = selectors.boleto_list(merchant=self.request.merchant, delivery_status=delivery)
+        paginator = DeferredJoinPaginator(
+            queryset, 50, rows=Boleto.objects.select_related("schedule")
+        )
         context.update(
-            page=Paginator(queryset, 50).get_page(self.request.GET.get("page")),
+            page=paginator.get_page(self.request.GET.get("page")),
             delivery=delivery,
+            page_url=f"?entrega={delivery}&" if delivery else "?",
             delivery_choices=[
                 c
                 for c in Boleto.DeliveryStatus.choices
@@ -79,22 +84,37 @@ class BoletoPdfView(MerchantRequiredMixin, View):
 
 
 class BoletoZipView(MerchantRequiredMixin, View):
+    """The PDFs of the selected boletos in one ZIP (Boletos tab, Agendamentos Desativados).
+
+    The selection is all or nothing: an id that is not one of this merchant's issued boletos
+    (another merchant's, made up, malformed) refuses the whole request with a 404, as any other
+    URL with a foreign id does.
+    """
+
     def post(self, request):
         raw_ids = request.POST.getlist("boleto")
-        ids = [int(v) for v in raw_ids if v.isdigit() and len(v) <= 18]
-        boletos = list(selectors.boletos_for_zip(merchant=request.merchant, boleto_ids=ids))
         back = request.POST.get("next") or reverse("billing:boleto_list")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = reverse("billing:boleto_list")
-        if not boletos:
+        if not raw_ids:
             messages.error(request, _("Selecione ao menos um boleto para baixar."))
             return redirect(back)
-        if len(boletos) > services.BOLETO_ZIP_LIMIT:
+        if len(raw_ids) > services.BOLETO_ZIP_LIMIT:
             messages.error(
                 request,
                 _("Selecione no máximo %(limit)s boletos por arquivo ZIP.")
                 % {"limit": services.BOLETO_ZIP_LIMIT},
             )
+            return redirect(back)
+        if not all(v.isascii() and v.isdigit() and len(v) <= 18 for v in raw_ids):
+            raise Http404
+        ids = {int(v) for v in raw_ids}
+        boletos = list(selectors.boletos_for_zip(merchant=request.merchant, boleto_ids=ids))
+        if len(boletos) != len(ids):
+            raise Http404
+        boletos = [b for b in boletos if b.barcode]
+        if not boletos:
+            messages.error(request, _("Os boletos selecionados não têm PDF."))
             return redirect(back)
         response = HttpResponse(
             services.boletos_zip(boletos=boletos), content_type="application/zip"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.models import Membership, Merchant
+from portal.models import Membership, Merchant, MerchantChange
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,3 +22,23 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "merchant__legal_name"]
     autocomplete_fields = ["user", "merchant"]
+
+
+@admin.register(MerchantChange)
+class MerchantChangeAdmin(admin.ModelAdmin):
+    """The account's audit trail: read-only, even for staff."""
+
+    list_display = ["created_at", "merchant", "action", "actor_email", "subject_email"]
+    list_filter = ["action"]
+    search_fields = ["merchant__legal_name", "actor_email", "subject_email"]
+    list_select_related = ["merchant"]
+    readonly_fields = [f.name for f in MerchantChange._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -31,6 +31,7 @@ def is_valid_cpf(value: str) -> bool:
     value = normalize_document(value)
     return (
         len(value) == 11
+        and value.isascii()
         and value.isdigit()
         and not _is_repeated(value)
         and (stdnum_cpf.is_valid(value))

@@ -161,3 +161,38 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"
+
+
+class MerchantChange(MerchantOwnedModel):
+    """Append-only record of who changed a merchant's settings or users, and when.
+
+    ``changes`` maps a field to ``[before, after]`` as text (``None`` when there is no side).
+    ``actor_email`` and ``subject_email`` are copies, so the record survives deleted users.
+    """
+
+    class Action(models.TextChoices):
+        SETTINGS_UPDATED = "settings_updated", _("Configurações alteradas")
+        MEMBER_INVITED = "member_invited", _("Usuário convidado")
+        MEMBER_REMOVED = "member_removed", _("Usuário removido")
+        ROLE_CHANGED = "role_changed", _("Papel alterado")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("alterado por"),
+    )
+    actor_email = models.CharField(_("e-mail de quem alterou"), max_length=254, blank=True)
+    action = models.CharField(_("ação"), max_length=20, choices=Action.choices)
+    subject_email = models.CharField(_("usuário afetado"), max_length=254, blank=True)
+    changes = models.JSONField(_("alterações"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("alteração da conta")
+        verbose_name_plural = _("alterações da conta")
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="merchantchange_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.actor_email}"

@@ -14,6 +14,24 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("entrar/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
+    # Esqueci minha senha (also the "defina sua senha" link of an invitation).
+    path("senha/redefinir/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "senha/redefinir/enviado/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "senha/redefinir/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "senha/redefinir/concluido/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("configuracoes/", include("portal.account_urls")),
     path("agendamentos/", include("schedules.urls")),
     path("", include("billing.urls")),
     path("", include("notifications.urls")),

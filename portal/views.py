@@ -1,9 +1,30 @@
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import JsonResponse
-from django.views.generic import TemplateView
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, TemplateView, View
 
-from portal.tenancy import MerchantRequiredMixin
+from portal import selectors, services
+from portal.documents import format_document
+from portal.forms import (
+    MemberInviteForm,
+    MemberRoleForm,
+    MerchantSettingsForm,
+    MerchantSwitchForm,
+    PortalPasswordResetForm,
+)
+from portal.models import Membership
+from portal.pix_keys import pix_key_kind
+from portal.tenancy import SESSION_MERCHANT_KEY, MerchantRequiredMixin
 from schedules.selectors import boleto_recent, schedule_counts
+
+logger = logging.getLogger(__name__)
 
 
 class DashboardView(MerchantRequiredMixin, TemplateView):
@@ -17,8 +38,270 @@ class DashboardView(MerchantRequiredMixin, TemplateView):
         return context
 
 
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        logger.exception("healthz: database check failed")
+        return False
+
+
+def _broker_ok() -> bool:
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        return True
+    except Exception:
+        logger.exception("healthz: broker check failed")
+        return False
+
+
 def healthz(request):
-    """Liveness of the web process and its database."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Health of the web process and of what it needs: the database and the Celery broker
+    (without the broker, issued boletos would wait for the sweeper). 200 when both answer, 503
+    naming the one that does not."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "error"}
+    body.update({name: "ok" if ok else "error" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+# --- Configurações --------------------------------------------------------------------------
+
+
+def _is_owner(request) -> bool:
+    return request.membership is not None and request.membership.role == Membership.Role.OWNER
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    """A service's ValidationError next to the form's fields (the rest above the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _with_rows(changes):
+    """Each change's ``[before, after]`` pairs as (label, before, after) for the history."""
+    labels = {name: field.label for name, field in MerchantSettingsForm.base_fields.items()}
+    labels["role"] = _("Papel")
+    roles = dict(Membership.Role.choices)
+    for change in changes:
+        change.rows = [
+            (
+                labels.get(field, field),
+                roles.get(before, before) if field == "role" else before,
+                roles.get(after, after) if field == "role" else after,
+            )
+            for field, (before, after) in change.changes.items()
+        ]
+    return changes
+
+
+class SettingsView(MerchantRequiredMixin, FormView):
+    """Owners edit the merchant's settings; members see them read-only (a POST is a 403)."""
+
+    template_name = "portal/settings.html"
+    form_class = MerchantSettingsForm
+
+    def post(self, request, *args, **kwargs):
+        if not _is_owner(request):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_account(self):
+        if not hasattr(self, "_account"):
+            self._account = selectors.merchant_get(merchant_id=self.request.merchant.pk)
+        return self._account
+
+    def get_initial(self):
+        account = self.get_account()
+        initial = {field: getattr(account, field) for field in services.SETTINGS_FIELDS}
+        initial["cnpj"] = format_document(account.cnpj)
+        if len(account.address_zip) == 8:
+            initial["address_zip"] = f"{account.address_zip[:5]}-{account.address_zip[5:]}"
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account = self.get_account()
+        context.update(
+            account=account,
+            account_cnpj=format_document(account.cnpj),
+            pix_kind=pix_key_kind(account.pix_key),
+            is_owner=_is_owner(self.request),
+            user_memberships=list(selectors.user_memberships(user=self.request.user)),
+            changes=_with_rows(selectors.merchant_change_list(merchant=self.request.merchant)),
+        )
+        return context
+
+    def form_valid(self, form):
+        try:
+            changes = services.merchant_settings_update(
+                merchant=self.request.merchant, actor=self.request.user, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+            return self.form_invalid(form)
+        if changes:
+            messages.success(
+                self.request,
+                _(
+                    "Configurações salvas. Valem para os boletos emitidos a partir de agora; "
+                    "os já emitidos não mudam."
+                ),
+            )
+        else:
+            messages.info(self.request, _("Nada foi alterado."))
+        return redirect("account:settings")
+
+
+class MerchantSwitchView(MerchantRequiredMixin, View):
+    """Work in another merchant the user belongs to (chosen for the rest of the session)."""
+
+    def post(self, request):
+        form = MerchantSwitchForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Escolha uma conta."))
+            return redirect("account:settings")
+        membership = selectors.user_membership_get(
+            user=request.user, merchant_id=form.cleaned_data["merchant"]
+        )
+        request.session[SESSION_MERCHANT_KEY] = membership.merchant_id
+        messages.success(
+            request, _("Agora você está na conta %(merchant)s.") % {"merchant": membership.merchant}
+        )
+        return redirect("dashboard")
+
+
+class UserListView(MerchantRequiredMixin, TemplateView):
+    template_name = "portal/users.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        memberships = list(selectors.membership_list(merchant=self.request.merchant))
+        context.update(
+            memberships=memberships,
+            owner_count=sum(1 for m in memberships if m.role == Membership.Role.OWNER),
+            is_owner=_is_owner(self.request),
+            role_choices=Membership.Role.choices,
+        )
+        return context
+
+
+class UserInviteView(MerchantRequiredMixin, FormView):
+    owner_only = True
+    template_name = "portal/user_invite.html"
+    form_class = MemberInviteForm
+
+    def form_valid(self, form):
+        try:
+            membership = services.member_invite(
+                merchant=self.request.merchant,
+                actor=self.request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+            return self.form_invalid(form)
+        if membership.user.has_usable_password():
+            text = _("%(email)s agora faz parte da conta. Enviamos um aviso por e-mail.")
+        else:
+            text = _("Convite enviado para %(email)s, com um link para definir a senha.")
+        messages.success(self.request, text % {"email": membership.user.email})
+        return redirect("account:users")
+
+
+class UserRoleView(MerchantRequiredMixin, View):
+    owner_only = True
+
+    def post(self, request, membership_id):
+        membership = selectors.membership_get(
+            merchant=request.merchant, membership_id=membership_id
+        )
+        form = MemberRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors["role"]))
+            return redirect("account:users")
+        try:
+            membership = services.member_role_change(
+                merchant=request.merchant,
+                actor=request.user,
+                membership_id=membership.pk,
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("account:users")
+        messages.success(
+            request,
+            _("%(email)s agora é %(role)s.")
+            % {"email": membership.user.email, "role": membership.get_role_display().lower()},
+        )
+        return redirect("account:users")
+
+
+class UserRemoveView(MerchantRequiredMixin, TemplateView):
+    """GET asks for confirmation; POST removes."""
+
+    owner_only = True
+    template_name = "portal/user_remove.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["membership"] = selectors.membership_get(
+            merchant=self.request.merchant, membership_id=self.kwargs["membership_id"]
+        )
+        return context
+
+    def post(self, request, membership_id):
+        membership = selectors.membership_get(
+            merchant=request.merchant, membership_id=membership_id
+        )
+        try:
+            services.member_remove(
+                merchant=request.merchant, actor=request.user, membership_id=membership.pk
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("account:users")
+        messages.success(
+            request,
+            _("%(email)s não faz mais parte da conta.") % {"email": membership.user.email},
+        )
+        if membership.user_id == request.user.pk:
+            return redirect("dashboard")
+        return redirect("account:users")
+
+
+# --- Esqueci minha senha ----------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view: pt-BR email, link built on PORTAL_BASE_URL (never the Host header),
+    and invited users who never chose a password can use it too."""
+
+    form_class = PortalPasswordResetForm
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"portal_base_url": settings.PORTAL_BASE_URL}
+        return super().form_valid(form)
+
+
+def login_locked_out(request, response=None, credentials=None):
+    """django-axes' lockout answer: a pt-BR page (429) saying for how long."""
+    from django.shortcuts import render
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)

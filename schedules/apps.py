@@ -6,3 +6,10 @@ class SchedulesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "schedules"
     verbose_name = _("Agendamentos")
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from schedules.search import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="schedules.portal_fold")

@@ -1,17 +1,93 @@
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from billing.forms import CustomerForm
 from billing.models import AMOUNT_MAX, AMOUNT_MIN, AMOUNT_OUT_OF_RANGE, Customer
-from schedules.models import LEAD_DAYS_DEFAULT, LEAD_DAYS_MAX, LEAD_DAYS_MIN, Frequency
+from billing.services import CUSTOMER_DUPLICATE_DOCUMENT
+from portal.documents import normalize_document
+from portal.formfields import BrazilianDecimalField
+from portal.templatetags.money import format_brl
+from schedules.models import (
+    LEAD_DAYS_DEFAULT,
+    LEAD_DAYS_MAX,
+    LEAD_DAYS_MIN,
+    DeactivationCause,
+    Frequency,
+)
+from schedules.services import (
+    MISSED_LIST_CHANGED,
+    RESEND_BOLETO_NOT_FOUND,
+    MissedChoice,
+    validate_first_due_date,
+)
+
+CUSTOMER_EXISTING, CUSTOMER_NEW = "existing", "new"
+CUSTOMER_REQUIRED = _("Escolha o cliente ou cadastre um novo.")
+# What the "Pré-visualizar datas" button validates; other fields keep what was typed, no errors.
+PREVIEW_FIELDS = ("frequency_months", "first_due_date", "lead_days")
+
+
+def keep_errors_only(form: forms.BaseForm, fields=()) -> None:
+    """Validate ``form`` but keep only the errors of ``fields`` (values are kept as typed)."""
+    for name in list(form.errors):
+        if name not in fields:
+            del form.errors[name]
+
+
+# Up to this many customers the form offers a list to pick from; beyond it (a merchant with
+# thousands), the merchant types the customer's CPF or CNPJ instead of scrolling a huge list.
+CUSTOMER_SELECT_LIMIT = 200
+
+
+class CustomerDocumentField(forms.CharField):
+    """The merchant's customer, found by the CPF or CNPJ typed (with or without punctuation)."""
+
+    def __init__(self, *, queryset, **kwargs):
+        super().__init__(**kwargs)
+        self.queryset = queryset
+
+    def prepare_value(self, value):
+        if isinstance(value, Customer):
+            return value.formatted_document
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        customer = self.queryset.filter(document=normalize_document(text)[:14]).first()
+        if customer is None:
+            raise forms.ValidationError(
+                _(
+                    "Nenhum cliente com este CPF ou CNPJ. Confira o número ou cadastre um novo "
+                    "cliente."
+                ),
+                code="invalid_choice",
+            )
+        return customer
 
 
 class ScheduleForm(forms.Form):
-    customer = forms.ModelChoiceField(
+    customer_mode = forms.ChoiceField(
         label=_("Cliente"),
+        choices=[
+            (CUSTOMER_EXISTING, _("Cliente já cadastrado")),
+            (CUSTOMER_NEW, _("Novo cliente")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial=CUSTOMER_EXISTING,
+    )
+    customer = forms.ModelChoiceField(
+        label=_("Cliente cadastrado"),
         queryset=Customer.objects.none(),
+        required=False,
+        empty_label=_("Escolha o cliente"),
         error_messages={"invalid_choice": _("Cliente não encontrado.")},
     )
-    amount = forms.DecimalField(
+    amount = BrazilianDecimalField(
         label=_("Valor (R$)"),
         max_digits=10,
         decimal_places=2,
@@ -39,7 +115,139 @@ class ScheduleForm(forms.Form):
     )
     description = forms.CharField(label=_("Descrição"), max_length=200, required=False)
 
-    def __init__(self, *args, merchant, **kwargs):
+    def __init__(self, *args, merchant, today=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
         # Only this merchant's customers can be chosen: another merchant's id is "not found".
-        self.fields["customer"].queryset = Customer.objects.for_merchant(merchant).order_by("name")
+        customers = Customer.objects.for_merchant(merchant).order_by("name")
+        if customers[: CUSTOMER_SELECT_LIMIT + 1].count() > CUSTOMER_SELECT_LIMIT:
+            self.fields["customer"] = CustomerDocumentField(
+                queryset=customers,
+                label=_("CPF ou CNPJ do cliente cadastrado"),
+                required=False,
+                widget=forms.TextInput(attrs={"maxlength": 20, "autocomplete": "off"}),
+                help_text=_("A lista completa está em Clientes."),
+            )
+        else:
+            self.fields["customer"].queryset = customers
+
+    def clean_first_due_date(self):
+        value = self.cleaned_data["first_due_date"]
+        validate_first_due_date(value, today=self.today)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        mode = cleaned.get("customer_mode") or CUSTOMER_EXISTING
+        cleaned["customer_mode"] = mode
+        if mode == CUSTOMER_EXISTING and not cleaned.get("customer"):
+            if "customer" not in self.errors:
+                self.add_error("customer", CUSTOMER_REQUIRED)
+        return cleaned
+
+    @property
+    def new_customer(self) -> bool:
+        return (self.data.get(self.add_prefix("customer_mode")) or "") == CUSTOMER_NEW
+
+    def schedule_fields(self) -> dict:
+        """What schedule_create takes, from a valid form."""
+        names = ("amount", "frequency_months", "first_due_date", "lead_days", "description")
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class NewCustomerForm(CustomerForm):
+    """The customer registered together with a new schedule (same fields and rules as the
+    Clientes screen), refusing a CPF/CNPJ this merchant already has."""
+
+    def __init__(self, *args, merchant, **kwargs):
+        kwargs.setdefault("prefix", "cliente")
+        super().__init__(*args, **kwargs)
+        self.merchant = merchant
+
+    def clean_document(self):
+        value = super().clean_document()
+        if Customer.objects.for_merchant(self.merchant).filter(document=value).exists():
+            raise forms.ValidationError(
+                "%(message)s %(hint)s",
+                params={
+                    "message": CUSTOMER_DUPLICATE_DOCUMENT,
+                    "hint": _("Escolha-o em “Cliente já cadastrado”."),
+                },
+            )
+        return value
+
+
+def _boleto_label(boleto) -> str:
+    return _("Parcela %(n)s — vencimento %(due)s — %(amount)s") % {
+        "n": boleto.sequence,
+        "due": date_format(boleto.due_date, "SHORT_DATE_FORMAT"),
+        "amount": format_brl(boleto.amount),
+    }
+
+
+class ReactivationForm(forms.Form):
+    """Corrigir e-mail e reativar. Parses and checks what was posted against what this schedule
+    offers (the undelivered boletos, the missed installments listed); the rules between the
+    fields (the email must change for an invalid address, ...) are the service's, under its
+    lock, and come back as errors on these fields."""
+
+    email = forms.EmailField(label=_("E-mail do cliente"), max_length=254)
+    keep_email = forms.BooleanField(label=_("Manter o e-mail atual"), required=False)
+    missed_choice = forms.ChoiceField(
+        label=_("O que fazer com estas parcelas?"),
+        choices=MissedChoice.choices,
+        widget=forms.RadioSelect,
+        initial=MissedChoice.SKIP,
+        required=False,
+    )
+    # The missed installments the page listed ("3,4,5"): the service refuses the reactivation if
+    # the list is no longer the same (a new one became due, a tampered value).
+    missed = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    resend = forms.TypedMultipleChoiceField(
+        label=_("Reenviar o boleto não entregue para o e-mail acima"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": RESEND_BOLETO_NOT_FOUND},
+    )
+
+    def __init__(self, *args, schedule, missed, undelivered, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cause = schedule.deactivation_cause
+        self.missed_sequences = [item.sequence for item in missed]
+        self.fields["email"].initial = schedule.customer.email
+        self.fields["missed"].initial = ",".join(map(str, self.missed_sequences))
+        if self.cause == DeactivationCause.INVALID_ADDRESS:
+            # The address does not exist: it must change, there is nothing to confirm.
+            del self.fields["keep_email"]
+            self.fields["email"].label = _("Novo e-mail do cliente")
+            self.fields["email"].help_text = _("Deve ser diferente do endereço atual.")
+        elif self.cause in (DeactivationCause.SPAM_COMPLAINT, DeactivationCause.UNSUBSCRIBED):
+            self.fields["keep_email"].label = _(
+                "Manter o e-mail atual: o cliente concordou em voltar a receber os boletos "
+                "por e-mail"
+            )
+        else:
+            self.fields["email"].help_text = _(
+                "Corrija o endereço, ou mantenha-o e marque a confirmação abaixo."
+            )
+        if not missed:
+            del self.fields["missed_choice"]
+        self.fields["resend"].choices = [(b.pk, _boleto_label(b)) for b in undelivered]
+        self.fields["resend"].initial = [b.pk for b in undelivered]
+
+    def clean_missed(self):
+        raw = self.cleaned_data["missed"].strip()
+        parts = [part.strip() for part in raw.split(",")] if raw else []
+        if not all(part.isascii() and part.isdigit() and len(part) <= 9 for part in parts):
+            raise forms.ValidationError(MISSED_LIST_CHANGED)
+        return [int(part) for part in parts]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "missed" in self.errors:  # a hidden field: say it at the top of the form
+            del self.errors["missed"]
+            self.add_error(None, MISSED_LIST_CHANGED)
+        if not cleaned.get("missed_choice"):
+            cleaned["missed_choice"] = MissedChoice.SKIP
+        return cleaned

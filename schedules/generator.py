@@ -475,6 +475,8 @@ def _insert_postgresql(
 
 
 def _advance_cursors(cursors: list[tuple[int, int, date]], now) -> None:
+    if not cursors:  # every schedule of the batch was left out (see _number)
+        return
     if connection.vendor == "postgresql":
         # One statement for the whole batch (bulk_update would build a CASE per row). The id range
         # is redundant with the join but lets the planner read only this batch's slice of the

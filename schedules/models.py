@@ -131,6 +131,19 @@ class Schedule(MerchantOwnedModel):
                 name="schedule_due_for_issue",
             ),
             models.Index(fields=["merchant", "status", "-id"], name="schedule_merchant_status"),
+            # Agendamentos Desativados (issue #5): newest deactivation first, optionally by cause;
+            # partial, so they hold only the deactivated rows. Pages are cut on these alone
+            # (index-only scans), then the page's rows are fetched by id.
+            models.Index(
+                fields=["merchant", "-deactivated_at", "-id"],
+                condition=Q(status="deactivated"),
+                name="schedule_deactivated_list",
+            ),
+            models.Index(
+                fields=["merchant", "deactivation_cause", "-deactivated_at", "-id"],
+                condition=Q(status="deactivated"),
+                name="schedule_deactivated_cause",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,3 +199,30 @@ class ScheduleEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Schedule history is append-only.")
+
+
+class ScheduleStatusCount(models.Model):
+    """How many schedules a merchant has in each status: the Agendados tab counts.
+
+    Kept by PostgreSQL triggers on schedules_schedule (migration 0005: statement-level on INSERT,
+    DELETE and TRUNCATE, row-level when a status or merchant changes), so reading the counts is an
+    index lookup instead of a COUNT over up to hundreds of thousands of rows, and no code path
+    can forget to update them. Never written by the application; empty on SQLite, where
+    ``schedules.selectors.schedule_counts`` counts with one aggregate instead.
+    """
+
+    merchant = models.ForeignKey(
+        "portal.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=12, choices=ScheduleStatus.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("contagem de agendamentos")
+        verbose_name_plural = _("contagens de agendamentos")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "status"], name="schedule_count_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.status}: {self.count}"

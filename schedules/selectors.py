@@ -1,50 +1,188 @@
 """Reads on schedules, always inside one merchant."""
 
-from django.db.models import Count, Q
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connections
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from billing.models import Boleto
 from portal.models import Merchant
+from portal.pagination import DeferredJoinPaginator
 from schedules import dates
-from schedules.models import Schedule, ScheduleStatus
+from schedules.filters import ScheduleListFilters
+from schedules.models import DeactivationCause, Schedule, ScheduleStatus, ScheduleStatusCount
+from schedules.search import customer_text_matches, schedule_number_in
+
+BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 def schedule_counts(*, merchant: Merchant) -> dict[str, int]:
-    counts = Schedule.objects.for_merchant(merchant).aggregate(
+    """How many schedules the merchant has in each status (the Agendados tab counts).
+
+    On PostgreSQL, read from the counts the database keeps (ScheduleStatusCount, maintained by
+    triggers): one index lookup, however many schedules. Elsewhere, one aggregate.
+    """
+    if connections[ScheduleStatusCount.objects.db].vendor == "postgresql":
+        counts = dict.fromkeys(ScheduleStatus.values, 0)
+        counts.update(
+            ScheduleStatusCount.objects.filter(merchant=merchant).values_list("status", "count")
+        )
+        return counts
+    return Schedule.objects.for_merchant(merchant).aggregate(
         active=Count("id", filter=Q(status=ScheduleStatus.ACTIVE)),
         deactivated=Count("id", filter=Q(status=ScheduleStatus.DEACTIVATED)),
         cancelled=Count("id", filter=Q(status=ScheduleStatus.CANCELLED)),
     )
-    return counts
 
 
-def schedule_list(*, merchant: Merchant, status: str | None = None, query: str = ""):
+def _start_of_day(day: date) -> datetime:
+    """Midnight of ``day`` in São Paulo: a period typed as dd/mm/aaaa is a business-day range."""
+    return datetime.combine(day, time.min, tzinfo=BUSINESS_TZ)
+
+
+def schedule_list(
+    *,
+    merchant: Merchant,
+    status: str | None = None,
+    query: str = "",
+    cause: str = "",
+    deactivated_from: date | None = None,
+    deactivated_to: date | None = None,
+) -> QuerySet[Schedule]:
+    """A tab of the schedule lists, filtered and ordered like its index.
+
+    ``query`` is a schedule number ("123", "#123", "nº 123": exact) or else a piece of the
+    customer's name or email (case- and accent-insensitive). Cause and period apply to
+    deactivated schedules, newest deactivation first; the other tabs list newest first.
+    """
     queryset = Schedule.objects.for_merchant(merchant).select_related("customer")
     if status:
         queryset = queryset.filter(status=status)
-    query = query.strip()
-    if query:
-        if query.lstrip("#").isdigit() and len(query.lstrip("#")) <= 18:
-            queryset = queryset.filter(number=int(query.lstrip("#")))
-        else:
-            queryset = queryset.filter(
-                Q(customer__name__icontains=query) | Q(customer__email__icontains=query)
-            )
-    return queryset.order_by("-id")
+    number = schedule_number_in(query)
+    if number is not None:
+        queryset = queryset.filter(number=number)
+    elif query.strip():
+        # The customer's merchant too: the trigram index leads with it (small merchants).
+        queryset = customer_text_matches(queryset.filter(customer__merchant=merchant), query=query)
+    if status != ScheduleStatus.DEACTIVATED:
+        return queryset.order_by("-id")
+    if cause:
+        queryset = queryset.filter(deactivation_cause=cause)
+    if deactivated_from:
+        queryset = queryset.filter(deactivated_at__gte=_start_of_day(deactivated_from))
+    if deactivated_to:
+        end = _start_of_day(deactivated_to + timedelta(days=1))
+        queryset = queryset.filter(deactivated_at__lt=end)
+    return queryset.order_by("-deactivated_at", "-id")
 
 
-def schedule_upcoming_due_dates(*, schedule: Schedule, count: int = 6):
+def schedule_list_filtered(*, merchant: Merchant, filters: ScheduleListFilters):
+    return schedule_list(
+        merchant=merchant,
+        status=filters.status,
+        query=filters.query,
+        cause=filters.cause,
+        deactivated_from=filters.deactivated_from,
+        deactivated_to=filters.deactivated_to,
+    )
+
+
+def _undelivered_boletos() -> Prefetch:
+    """``schedule.undelivered_boletos``: its boletos not delivered, latest installment first."""
+    return Prefetch(
+        "boletos",
+        queryset=Boleto.objects.filter(
+            status=Boleto.Status.ISSUED, delivery_status=Boleto.DeliveryStatus.UNDELIVERED
+        ).order_by("-sequence"),
+        to_attr="undelivered_boletos",
+    )
+
+
+def schedule_rows(*, status: str) -> QuerySet[Schedule]:
+    """What a list row shows: the customer and, for deactivated schedules, the undelivered
+    boletos. Only ever filtered by ids of an already merchant-scoped list."""
+    rows = Schedule.objects.select_related("customer")
+    if status == ScheduleStatus.DEACTIVATED:
+        rows = rows.prefetch_related(_undelivered_boletos())
+    return rows
+
+
+def schedule_list_page(
+    *,
+    merchant: Merchant,
+    filters: ScheduleListFilters,
+    page_number,
+    per_page: int,
+    counts: dict[str, int] | None = None,
+):
+    """One page of a tab, in a constant number of queries whatever the page: the COUNT (none
+    when the tab's count is already known and nothing narrows it), the page's rows (cut by an
+    index-only scan, fetched by id with their customer), and the undelivered boletos of those
+    rows in the Desativados tab."""
+    known = None if filters.narrowed or counts is None else counts.get(filters.status)
+    paginator = DeferredJoinPaginator(
+        schedule_list_filtered(merchant=merchant, filters=filters),
+        per_page,
+        rows=schedule_rows(status=filters.status),
+        count=known,
+    )
+    return paginator.get_page(page_number)
+
+
+def schedule_export_rows(*, merchant: Merchant, filters: ScheduleListFilters, chunk_size=2000):
+    """Every row of a (filtered) tab for the CSV export, streamed in chunks: one query for
+    each chunk of schedules and one for its undelivered boletos."""
+    queryset = schedule_list_filtered(merchant=merchant, filters=filters)
+    if filters.status == ScheduleStatus.DEACTIVATED:
+        queryset = queryset.prefetch_related(_undelivered_boletos())
+    return queryset.iterator(chunk_size=chunk_size)
+
+
+def schedule_find_by_number(*, merchant: Merchant, number: int) -> Schedule | None:
+    """The merchant's schedule with this number, whatever its status (or None)."""
+    return (
+        Schedule.objects.for_merchant(merchant)
+        .filter(number=number)
+        .only("id", "number", "status")
+        .first()
+    )
+
+
+def schedule_upcoming_due_dates(
+    *, schedule: Schedule, count: int = 6, today: date | None = None
+) -> list[dict]:
+    """The next ``count`` due dates from today on (America/Sao_Paulo), each saying whether its
+    installment was already issued (the generator's cursor is past it). None for a cancelled
+    schedule. A deactivated one shows what flows after a reactivation: installments whose issue
+    date has passed are the missed ones (schedule_missed_installments), not upcoming."""
     if schedule.status == ScheduleStatus.CANCELLED:
         return []
-    return dates.due_dates(
-        schedule.first_due_date, schedule.frequency_months, count, start=schedule.next_sequence
-    )
+    today = today or timezone.localdate()
+    first, every = schedule.first_due_date, schedule.frequency_months
+    since = today
+    if schedule.status == ScheduleStatus.DEACTIVATED:
+        since = today + timedelta(days=schedule.lead_days + 1)  # issue date still ahead
+    try:
+        start = dates.first_sequence_due_on_or_after(first, every, since)
+        due_dates = dates.due_dates(first, every, count, start=start)
+    except dates.UnsupportedDateError:
+        return []
+    return [
+        {"sequence": start + i, "due_date": due, "issued": start + i < schedule.next_sequence}
+        for i, due in enumerate(due_dates)
+    ]
 
 
 def boleto_recent(*, merchant: Merchant, limit: int = 10):
     return (
         Boleto.objects.for_merchant(merchant)
+        .filter(status=Boleto.Status.ISSUED)
         .select_related("schedule")
         .order_by("-issued_at", "-id")[:limit]
     )
@@ -64,47 +202,179 @@ EMAIL_EVENT_LABELS = {
     "clicked": _lazy("clicado"),
 }
 
+# What each deactivation cause means for the merchant, in plain words (reactivation form, detail).
+CAUSE_HINTS = {
+    DeactivationCause.INVALID_ADDRESS: _lazy(
+        "O servidor do cliente informou que este endereço não existe (ou ele foi digitado "
+        "errado). Confira o e-mail com o cliente e informe o endereço correto."
+    ),
+    DeactivationCause.MAILBOX_FULL: _lazy(
+        "A caixa postal do cliente estava cheia em todas as tentativas. Confirme com o cliente "
+        "se o endereço ainda é usado ou peça outro."
+    ),
+    DeactivationCause.SERVER_UNAVAILABLE: _lazy(
+        "O servidor de e-mail do cliente não aceitou a mensagem em nenhuma das tentativas. "
+        "Confirme o endereço com o cliente."
+    ),
+    DeactivationCause.SPAM_COMPLAINT: _lazy(
+        "O cliente marcou o boleto como spam. Combine com ele antes de voltar a enviar por "
+        "e-mail, ou informe outro endereço."
+    ),
+    DeactivationCause.UNSUBSCRIBED: _lazy(
+        "O cliente pediu para não receber estes e-mails. Combine com ele antes de voltar a "
+        "enviar, ou informe outro endereço."
+    ),
+    DeactivationCause.PROVIDER_BLOCKED: _lazy(
+        "O provedor de e-mail bloqueou o envio para este endereço. Confirme o endereço com o "
+        "cliente ou informe outro."
+    ),
+}
+
+
+def cause_label(value: str) -> str:
+    """The cause in plain Portuguese; an unknown stored value is shown as it is, never a 500."""
+    try:
+        return str(DeactivationCause(value).label)
+    except ValueError:
+        return value or ""
+
+
+def sequence_list(sequences) -> str:
+    """'3', '3 e 4', '3, 4 e 5' (pt-BR list of installment numbers)."""
+    items = [str(n) for n in sequences]
+    if len(items) <= 1:
+        return "".join(items)
+    return _("%(first)s e %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def _installments(sequences) -> str:
+    sequences = list(sequences)
+    return ngettext("parcela %(list)s", "parcelas %(list)s", len(sequences)) % {
+        "list": sequence_list(sequences)
+    }
+
+
+def _actor_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _history_detail(event) -> str:
+    from schedules.models import ScheduleEvent
+
+    data = event.data or {}
+    kind = event.kind
+    if kind == ScheduleEvent.Kind.EMAIL_CHANGED:
+        detail = _("de %(old)s para %(new)s") % {
+            "old": data.get("from", ""),
+            "new": data.get("to", ""),
+        }
+        if data.get("via_schedule"):
+            detail += " " + _("(na reativação do agendamento nº %(n)s)") % {
+                "n": data["via_schedule"]
+            }
+        return detail
+    if kind == ScheduleEvent.Kind.INSTALLMENTS_SKIPPED:
+        return _installments(data.get("sequences", []))
+    if kind == ScheduleEvent.Kind.REACTIVATED:
+        parts = []
+        if data.get("previous_cause"):
+            parts.append(
+                _("estava desativado por: %(cause)s")
+                % {"cause": cause_label(data["previous_cause"])}
+            )
+        parts.append(_("e-mail alterado") if data.get("email_changed") else _("e-mail mantido"))
+        missed = data.get("missed") or []
+        if missed and data.get("missed_choice") == "issue":
+            parts.append(_("%(items)s emitidas agora") % {"items": _installments(missed)})
+        elif missed:
+            parts.append(_("%(items)s não emitidas (puladas)") % {"items": _installments(missed)})
+        resent = data.get("resent") or []
+        if resent:
+            parts.append(_("boleto reenviado: %(items)s") % {"items": _installments(resent)})
+        return "; ".join(str(p) for p in parts)
+    if data.get("cause"):
+        return cause_label(data["cause"])
+    return ""
+
 
 def schedule_timeline(*, schedule: Schedule) -> list[dict]:
-    """Every event of a schedule, newest first: its history, each boleto issued, each email sent
-    and every provider event about those emails (with the diagnostic and the cause)."""
-    from notifications.models import EmailEvent, OutboundEmail
-    from schedules.models import DeactivationCause, ScheduleEvent
+    """Every event of a schedule, newest first: its history (with who did it), each installment
+    issued or skipped, each email sent, every provider event about those emails (with the
+    diagnostic and the cause in plain words) and each alert sent to the merchant.
+
+    A fixed number of queries (one per source) whatever the length of the history."""
+    from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+    from schedules.models import ScheduleEvent
 
     entries = []
+    skipped_by_merchant: set[int] = set()
+    reissued: dict[int, str] = {}  # sequence -> original due date (ISO), issued on reactivation
     for event in ScheduleEvent.objects.filter(schedule=schedule).select_related("actor"):
-        detail = ""
-        if event.data.get("cause"):
-            detail = DeactivationCause(event.data["cause"]).label
+        data = event.data or {}
+        if event.kind == ScheduleEvent.Kind.INSTALLMENTS_SKIPPED:
+            skipped_by_merchant.update(data.get("sequences", []))
+        if event.kind == ScheduleEvent.Kind.REACTIVATED:
+            for item in data.get("issued_with_new_due_date", []):
+                reissued[item["sequence"]] = item["original_due_date"]
         entries.append(
             {
                 "at": event.created_at,
+                "kind": event.kind,
                 "title": event.get_kind_display(),
-                "detail": detail,
-                "diagnostic": event.data.get("diagnostic", ""),
-                "actor": event.actor.get_username() if event.actor else "",
+                "detail": _history_detail(event),
+                "diagnostic": data.get("diagnostic", ""),
+                "actor": _actor_name(event.actor),
             }
         )
     for boleto in Boleto.objects.filter(schedule=schedule).only(
         "sequence", "status", "issued_at", "due_date"
     ):
+        n = boleto.sequence
+        if boleto.status == Boleto.Status.ISSUED:
+            title = _("Parcela %(n)s emitida") % {"n": n}
+            if n in reissued:
+                original = date.fromisoformat(reissued[n])
+                detail = _("vencimento original %(original)s, novo vencimento %(due)s") % {
+                    "original": original.strftime("%d/%m/%Y"),
+                    "due": boleto.due_date.strftime("%d/%m/%Y"),
+                }
+            else:
+                detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
+        elif n in skipped_by_merchant:
+            title = _("Parcela %(n)s não emitida (pulada na reativação)") % {"n": n}
+            detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
+        else:
+            title = _("Parcela %(n)s não emitida (vencimento já passou)") % {"n": n}
+            detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
         entries.append(
             {
                 "at": boleto.issued_at,
-                "title": _("Parcela %(n)s emitida") % {"n": boleto.sequence}
-                if boleto.status == Boleto.Status.ISSUED
-                else _("Parcela %(n)s não emitida (vencimento já passou)") % {"n": boleto.sequence},
-                "detail": "",
+                "kind": "boleto_" + boleto.status,
+                "title": title,
+                "detail": detail,
                 "diagnostic": "",
                 "actor": "",
             }
         )
-    for email in OutboundEmail.objects.filter(schedule=schedule).select_related("boleto"):
+    emailed: set[int] = set()
+    for email in (
+        OutboundEmail.objects.filter(schedule=schedule)
+        .select_related("boleto")
+        .order_by("sent_at", "id")
+    ):
+        params = {"n": email.boleto.sequence, "to": email.recipient}
+        if email.boleto_id in emailed:
+            title = _("Boleto da parcela %(n)s reenviado para %(to)s") % params
+        else:
+            title = _("Boleto da parcela %(n)s enviado para %(to)s") % params
+        emailed.add(email.boleto_id)
         entries.append(
             {
                 "at": email.sent_at,
-                "title": _("Boleto da parcela %(n)s enviado para %(to)s")
-                % {"n": email.boleto.sequence, "to": email.recipient},
+                "kind": "email_sent",
+                "title": title,
                 "detail": email.get_send_status_display(),
                 "diagnostic": "",
                 "actor": "",
@@ -113,18 +383,229 @@ def schedule_timeline(*, schedule: Schedule) -> list[dict]:
     for event in EmailEvent.objects.filter(outbound_email__schedule=schedule).select_related(
         "outbound_email__boleto"
     ):
+        detail = cause_label(event.cause) if event.cause else ""
+        if event.outbound_email.schedule_epoch < schedule.epoch and event.action in {
+            "soft",
+            "hard",
+        }:
+            # email-delivery.md §5.3: an event about an email sent before the last reactivation
+            # is kept on the timeline but never deactivates again.
+            note = _("e-mail anterior à reativação: sem efeito no agendamento")
+            detail = f"{detail} ({note})" if detail else note
         entries.append(
             {
                 "at": event.esp_timestamp or event.received_at,
+                "kind": "email_" + event.event_type,
                 "title": _("Provedor de e-mail: %(type)s (parcela %(n)s)")
                 % {
                     "type": EMAIL_EVENT_LABELS.get(event.event_type, event.event_type),
                     "n": event.outbound_email.boleto.sequence,
                 },
-                "detail": DeactivationCause(event.cause).label if event.cause else "",
+                "detail": detail,
                 "diagnostic": event.diagnostic,
                 "actor": "",
             }
         )
+    for alert in MerchantAlert.objects.filter(schedule=schedule).only(
+        "kind", "cause", "created_at", "emailed_at", "acknowledged_at"
+    ):
+        kind = alert.get_kind_display()
+        if alert.emailed_at:
+            title = _("Alerta enviado ao lojista por e-mail: %(kind)s") % {"kind": kind}
+        else:
+            title = _("Alerta ao lojista registrado: %(kind)s") % {"kind": kind}
+        entries.append(
+            {
+                "at": alert.emailed_at or alert.created_at,
+                "kind": "alert",
+                "title": title,
+                "detail": cause_label(alert.cause) if alert.cause else "",
+                "diagnostic": "",
+                "actor": "",
+            }
+        )
+        if alert.acknowledged_at:
+            entries.append(
+                {
+                    "at": alert.acknowledged_at,
+                    "kind": "alert_ack",
+                    "title": _("Alerta marcado como resolvido: %(kind)s") % {"kind": kind},
+                    "detail": "",
+                    "diagnostic": "",
+                    "actor": "",
+                }
+            )
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries
+
+
+def schedule_deactivation(*, schedule: Schedule) -> dict | None:
+    """Why a deactivated schedule stopped: the cause in plain words, what to do, the provider's
+    diagnostic (recorded with the deactivation in the history, or on its alert) and when."""
+    from notifications.models import MerchantAlert
+    from schedules.models import ScheduleEvent
+
+    if schedule.status != ScheduleStatus.DEACTIVATED:
+        return None
+    event = (
+        ScheduleEvent.objects.filter(schedule=schedule, kind=ScheduleEvent.Kind.DEACTIVATED)
+        .order_by("-created_at", "-id")
+        .only("data")
+        .first()
+    )
+    diagnostic = (event.data.get("diagnostic") or "") if event else ""
+    if not diagnostic:
+        alert = (
+            MerchantAlert.objects.filter(
+                schedule=schedule,
+                kind=MerchantAlert.Kind.DEACTIVATED,
+                schedule_epoch=schedule.epoch,
+            )
+            .only("diagnostic")
+            .first()
+        )
+        diagnostic = alert.diagnostic if alert else ""
+    return {
+        "cause": schedule.deactivation_cause,
+        "label": cause_label(schedule.deactivation_cause),
+        "hint": CAUSE_HINTS.get(schedule.deactivation_cause, ""),
+        "diagnostic": diagnostic,
+        "at": schedule.deactivated_at,
+    }
+
+
+def schedule_undelivered_boletos(*, schedule: Schedule):
+    """Issued boletos of this schedule that were not delivered (the ones a reactivation can send
+    again), oldest first."""
+    return (
+        Boleto.objects.for_merchant(schedule.merchant_id)
+        .filter(
+            schedule=schedule,
+            status=Boleto.Status.ISSUED,
+            delivery_status=Boleto.DeliveryStatus.UNDELIVERED,
+        )
+        .order_by("sequence")
+    )
+
+
+# Missed installments issued on reactivation whose due date has already passed get a new due date
+# this many days ahead (then moved to a business day): a boleto is never registered already
+# overdue, and the customer gets a few days to pay a charge that is late through no fault of
+# theirs. Installments whose due date has not passed keep it.
+MISSED_NEW_DUE_IN_DAYS = 5
+# Safety bound on the walk (50 years of a monthly schedule).
+MISSED_MAX = 600
+
+
+@dataclass(frozen=True)
+class MissedInstallment:
+    sequence: int
+    due_date: date  # the installment's own due date
+    issue_on: date  # the day it should have been issued
+    new_due_date: date | None  # the due date it gets if issued now (None: keeps its own)
+
+    @property
+    def due_date_if_issued(self) -> date:
+        return self.new_due_date or self.due_date
+
+
+def missed_new_due_date(today: date) -> date:
+    return dates.next_business_day(today + timedelta(days=MISSED_NEW_DUE_IN_DAYS))
+
+
+def schedule_missed_installments(
+    *, schedule: Schedule, today: date | None = None
+) -> list[MissedInstallment]:
+    """The installments whose issue date passed while the schedule was deactivated (up to
+    ``today`` in America/Sao_Paulo), from the generator's cursor on. Empty unless deactivated."""
+    if schedule.status != ScheduleStatus.DEACTIVATED:
+        return []
+    today = today or timezone.localdate()
+    lead = timedelta(days=schedule.lead_days)
+    new_due = None
+    missed = []
+    sequence = schedule.next_sequence
+    while len(missed) < MISSED_MAX:
+        try:
+            due = dates.due_date(schedule.first_due_date, schedule.frequency_months, sequence)
+        except dates.UnsupportedDateError:
+            break
+        if due - lead > today:
+            break
+        if due < today and new_due is None:
+            new_due = missed_new_due_date(today)
+        missed.append(
+            MissedInstallment(
+                sequence=sequence,
+                due_date=due,
+                issue_on=due - lead,
+                new_due_date=new_due if due < today else None,
+            )
+        )
+        sequence += 1
+    return missed
+
+
+def schedule_preview_dates(
+    *,
+    first_due_date: date,
+    frequency_months: int,
+    lead_days: int | None = None,
+    count: int = 6,
+    today: date | None = None,
+) -> list[dict]:
+    """The first ``count`` due dates of a schedule not saved yet (the form's preview), each with
+    the date it would have had before the business-day shift, and the day it will be issued."""
+    today = today or timezone.localdate()
+    rows = []
+    for sequence in range(1, count + 1):
+        try:
+            nominal = dates.nominal_due_date(first_due_date, frequency_months, sequence)
+            due = dates.next_business_day(nominal)
+        except dates.UnsupportedDateError:
+            break
+        issue_on = due - timedelta(days=lead_days) if lead_days else None
+        rows.append(
+            {
+                "sequence": sequence,
+                "due_date": due,
+                "nominal": nominal,
+                "moved": nominal != due,
+                "issue_on": issue_on,
+                "issued_at_once": issue_on is not None and issue_on <= today,
+            }
+        )
+    return rows
+
+
+def schedule_installments(*, schedule: Schedule):
+    """Every installment (issued or skipped) of a schedule, newest first."""
+    return (
+        Boleto.objects.for_merchant(schedule.merchant_id)
+        .filter(schedule=schedule)
+        .order_by("-sequence")
+    )
+
+
+def schedule_skipped_on_reactivation(*, schedule: Schedule) -> set[int]:
+    """Sequences the merchant chose to skip when reactivating (not skipped for being late)."""
+    from schedules.models import ScheduleEvent
+
+    skipped: set[int] = set()
+    for data in ScheduleEvent.objects.filter(
+        schedule=schedule, kind=ScheduleEvent.Kind.INSTALLMENTS_SKIPPED
+    ).values_list("data", flat=True):
+        skipped.update(data.get("sequences", []))
+    return skipped
+
+
+def customer_other_schedules(*, schedule: Schedule) -> list[Schedule]:
+    """The customer's other schedules that are not cancelled (they share the customer's email)."""
+    return list(
+        Schedule.objects.for_merchant(schedule.merchant_id)
+        .filter(customer_id=schedule.customer_id)
+        .exclude(pk=schedule.pk)
+        .exclude(status=ScheduleStatus.CANCELLED)
+        .only("number", "status")
+        .order_by("number")[:50]
+    )

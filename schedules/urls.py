@@ -5,7 +5,10 @@ from schedules import views
 app_name = "schedules"
 urlpatterns = [
     path("", views.ScheduleListView.as_view(), name="list"),
+    path("exportar.csv", views.ScheduleExportView.as_view(), name="export"),
+    path("contagens/", views.ScheduleTabCountsView.as_view(), name="tab_counts"),
     path("novo/", views.ScheduleCreateView.as_view(), name="create"),
     path("<id:number>/", views.ScheduleDetailView.as_view(), name="detail"),
     path("<id:number>/cancelar/", views.ScheduleCancelView.as_view(), name="cancel"),
+    path("<id:number>/reativar/", views.ScheduleReactivateView.as_view(), name="reactivate"),
 ]

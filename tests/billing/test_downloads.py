@@ -72,14 +72,10 @@ def test_skipped_installment_has_no_pdf(owner_client, merchant):
     assert owner_client.get(url).status_code == 404
 
 
-def test_zip_of_selected_boletos_ignores_other_merchants_ids(
-    owner_client, merchant, other_merchant
-):
+def test_zip_of_selected_boletos(owner_client, merchant):
     mine = issue(merchant, n=2)
-    (theirs,) = issue(other_merchant)
     response = owner_client.post(
-        reverse("billing:boleto_zip"),
-        {"boleto": [mine[0].pk, mine[1].pk, theirs.pk, "x", "9" * 30]},
+        reverse("billing:boleto_zip"), {"boleto": [mine[0].pk, mine[1].pk]}
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -89,11 +85,22 @@ def test_zip_of_selected_boletos_ignores_other_merchants_ids(
     assert all(archive.read(name).startswith(b"%PDF") for name in names)
 
 
-def test_zip_with_nothing_valid_selected_says_so(owner_client, other_merchant):
+@pytest.mark.parametrize("intruder", ["theirs", "x", "9" * 30, "999999"])
+def test_zip_with_an_id_not_of_this_merchant_is_refused_whole(
+    owner_client, merchant, other_merchant, intruder
+):
+    mine = issue(merchant, n=2)
     (theirs,) = issue(other_merchant)
+    value = theirs.pk if intruder == "theirs" else intruder
     response = owner_client.post(
-        reverse("billing:boleto_zip"), {"boleto": [theirs.pk]}, follow=True
+        reverse("billing:boleto_zip"), {"boleto": [mine[0].pk, mine[1].pk, value]}
     )
+    assert response.status_code == 404
+    assert response["Content-Type"] != "application/zip"
+
+
+def test_zip_with_nothing_selected_says_so(owner_client):
+    response = owner_client.post(reverse("billing:boleto_zip"), {}, follow=True)
     assert response.status_code == 200
     assert "Selecione ao menos um boleto para baixar." in response.content.decode()
 

@@ -65,10 +65,22 @@ def test_scoped_mixin_refuses_get_queryset_overrides():
                 return None
 
 
-def test_healthz(client):
+def test_healthz_checks_the_database_and_the_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_is_503_naming_the_broker_when_it_does_not_answer(client, monkeypatch):
+    from portal.celery import app
+
+    # Nothing listens on port 9 of this machine: a real, refused connection.
+    # The write URL alone (what the check uses); patching broker_url first would make the
+    # undo restore a write URL derived from the patched value.
+    monkeypatch.setattr(app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "ok", "broker": "error"}
 
 
 def test_compiled_pt_br_catalogue_is_loaded():

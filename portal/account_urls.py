@@ -1,0 +1,15 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "account"
+urlpatterns = [
+    path("", views.SettingsView.as_view(), name="settings"),
+    path("conta/", views.MerchantSwitchView.as_view(), name="switch"),
+    path("usuarios/", views.UserListView.as_view(), name="users"),
+    path("usuarios/convidar/", views.UserInviteView.as_view(), name="user_invite"),
+    path("usuarios/<id:membership_id>/papel/", views.UserRoleView.as_view(), name="user_role"),
+    path(
+        "usuarios/<id:membership_id>/remover/", views.UserRemoveView.as_view(), name="user_remove"
+    ),
+]
