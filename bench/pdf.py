@@ -53,11 +53,22 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 MM = 72 / 25.4  # points per mm
 
 ACCOUNTS = {
-    "001": {"agency": "1234", "agency_digit": "5", "account": "12345678", "account_digit": "9",
-            "wallet": "17", "agreement": "1234567"},
+    "001": {
+        "agency": "1234",
+        "agency_digit": "5",
+        "account": "12345678",
+        "account_digit": "9",
+        "wallet": "17",
+        "agreement": "1234567",
+    },
     "033": {"agency": "1234", "account": "1234567", "wallet": "101", "agreement": "1234567"},
-    "237": {"agency": "1234", "agency_digit": "1", "account": "0012345", "account_digit": "6",
-            "wallet": "09"},
+    "237": {
+        "agency": "1234",
+        "agency_digit": "1",
+        "account": "0012345",
+        "account_digit": "6",
+        "wallet": "09",
+    },
     "341": {"agency": "0057", "account": "12345", "wallet": "109"},
 }
 
@@ -271,22 +282,28 @@ def render_reportlab(boleto) -> bytes:
             for col, bit in enumerate(bits):
                 if bit:
                     modules.rect(
-                        x_(1.8 + (col + 4) * size), y_(61.8 + (row + 5) * size),
-                        size * MM, size * MM,
+                        x_(1.8 + (col + 4) * size),
+                        y_(61.8 + (row + 5) * size),
+                        size * MM,
+                        size * MM,
                     )
         c.drawPath(modules, stroke=0, fill=1)
         c.rect(x_(0), y_(105), 190 * MM, 45 * MM)
         c.setFont("DejaVu-Bold", 10)
         c.drawString(x_(47), y_(67), "Pague com Pix")
         c.setFont("DejaVu", 7.5)
-        c.drawString(x_(47), y_(72), "Leia o QR Code no app do seu banco ou use o Pix Copia e "
-                     "Cola. Pague de uma só forma: Pix ou boleto.")
+        c.drawString(
+            x_(47),
+            y_(72),
+            "Leia o QR Code no app do seu banco ou use o Pix Copia e "
+            "Cola. Pague de uma só forma: Pix ou boleto.",
+        )
         c.setFont("DejaVu", 5.5)
         c.drawString(x_(47), y_(77), "Pix Copia e Cola")
         c.setFont("DejaVu", 7.5)
         payload = f["pix_payload"]
         for n in range(0, len(payload), 90):
-            c.drawString(x_(47), y_(80.5 + 3.2 * n / 90), payload[n:n + 90])
+            c.drawString(x_(47), y_(80.5 + 3.2 * n / 90), payload[n : n + 90])
     c.setDash(2, 2)
     c.line(x_(0), y_(174), x_(190), y_(174))
     c.setDash()
@@ -341,8 +358,13 @@ def phases(boleto) -> dict[str, float]:
     marks.append(time.perf_counter())
     pdf._write_pdf(document, skeleton)
     marks.append(time.perf_counter())
-    names = ["fields + barcode + QR", "template", "HTML parse", "style + layout",
-             "draw + skeleton + PDF"]
+    names = [
+        "fields + barcode + QR",
+        "template",
+        "HTML parse",
+        "style + layout",
+        "draw + skeleton + PDF",
+    ]
     return {name: (b - a) * 1000 for name, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
 
 
@@ -426,8 +448,10 @@ def main() -> None:
             render(boleto)
         batch[name] = len(boletos) / (time.perf_counter() - start)
 
-    header = (f"{'engine':11s} {'median ms':>10s} {'p95 ms':>8s} {'median CPU ms':>14s} "
-              f"{'p95 CPU ms':>11s} {'batch PDFs/s':>13s}")
+    header = (
+        f"{'engine':11s} {'median ms':>10s} {'p95 ms':>8s} {'median CPU ms':>14s} "
+        f"{'p95 CPU ms':>11s} {'batch PDFs/s':>13s}"
+    )
     print(header)
     print("-" * len(header))
     medians = {}
@@ -435,13 +459,17 @@ def main() -> None:
         wall = [w for w, _ in values]
         cpu = [c for _, c in values]
         medians[name] = (statistics.median(wall), statistics.median(cpu))
-        print(f"{name:11s} {medians[name][0]:10.1f} {pct(wall, .95):8.1f} {medians[name][1]:14.1f} "
-              f"{pct(cpu, .95):11.1f} {batch[name]:13.1f}")
+        print(
+            f"{name:11s} {medians[name][0]:10.1f} {pct(wall, 0.95):8.1f} {medians[name][1]:14.1f} "
+            f"{pct(cpu, 0.95):11.1f} {batch[name]:13.1f}"
+        )
     ratio_wall = medians["WeasyPrint"][0] / medians["ReportLab"][0]
     ratio_cpu = medians["WeasyPrint"][1] / medians["ReportLab"][1]
-    print(f"\nWeasyPrint / ReportLab (median): {ratio_wall:.2f}× wall, {ratio_cpu:.2f}× CPU "
-          f"(target ≤ {TARGET_RATIO}×); WeasyPrint median {medians['WeasyPrint'][0]:.1f} ms "
-          f"(target ≤ {TARGET_MS} ms)")
+    print(
+        f"\nWeasyPrint / ReportLab (median): {ratio_wall:.2f}× wall, {ratio_cpu:.2f}× CPU "
+        f"(target ≤ {TARGET_RATIO}×); WeasyPrint median {medians['WeasyPrint'][0]:.1f} ms "
+        f"(target ≤ {TARGET_MS} ms)"
+    )
 
     split = [phases(boletos[i % len(boletos)]) for i in range(20)]
     print("\nWeasyPrint phases (median of 20 renders, wall ms)")

@@ -28,8 +28,7 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker_broker(settings):
+def _start_worker(settings, *, concurrency: int = 1, **extra_env):
     """A worker process on a private Redis database, against the test database."""
     import redis
 
@@ -41,7 +40,9 @@ def worker_broker(settings):
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **extra_env,
     }
+    pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork"]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -53,9 +54,8 @@ def worker_broker(settings):
             "-l",
             "info",
             "--concurrency",
-            "1",
-            "--pool",
-            "solo",
+            str(concurrency),
+            *pool,
             "-n",
             f"test-{os.getpid()}@%h",
         ],
@@ -65,18 +65,41 @@ def worker_broker(settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return broker, proc
+
+
+def _stop_worker(proc) -> str:
+    proc.terminate()
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    print(output[-4000:])
+    return output
+
+
+@pytest.fixture
+def worker_broker(settings):
+    broker, proc = _start_worker(settings)
     try:
         yield broker
     finally:
-        proc.terminate()
-        try:
-            output, _ = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-        print(output[-4000:])
+        output = _stop_worker(proc)
     # The worker's own log proves the work ran there, not eagerly in this process.
     assert "issue_due_installments_task" in output
+
+
+def _publish(task, broker, **kwargs):
+    from portal.celery import app
+
+    # Publish for real (the test process itself runs with eager tasks by default).
+    app.conf.task_always_eager = False
+    try:
+        with app.connection_for_write(broker) as conn:
+            task.apply_async(kwargs=kwargs, connection=conn)
+    finally:
+        app.conf.task_always_eager = True
 
 
 def wait_for(predicate, timeout=60.0):
@@ -89,18 +112,10 @@ def wait_for(predicate, timeout=60.0):
 
 
 def test_worker_on_redis_issues_the_installment_and_hands_it_off(worker_broker):
-    from portal.celery import app
-
     schedule = ScheduleFactory(first_due_date=timezone.localdate() + timedelta(days=5))
     assert not Boleto.objects.exists()
 
-    # Publish for real (the test process itself runs with eager tasks by default).
-    app.conf.task_always_eager = False
-    try:
-        with app.connection_for_write(worker_broker) as conn:
-            issue_due_installments_task.apply_async(connection=conn)
-    finally:
-        app.conf.task_always_eager = True
+    _publish(issue_due_installments_task, worker_broker)
 
     assert wait_for(lambda: Boleto.objects.filter(schedule=schedule).exists())
     boleto = Boleto.objects.get(schedule=schedule)
@@ -114,3 +129,46 @@ def test_worker_on_redis_issues_the_installment_and_hands_it_off(worker_broker):
     boleto.refresh_from_db()
     with boleto.pdf.open("rb") as stored:
         assert stored.read(5) == b"%PDF-"
+
+
+def test_beat_job_fans_out_to_parallel_worker_processes_and_issues_each_installment_once(
+    settings,
+):
+    """More than one batch due: the beat job queues extra generator runs, two worker processes
+    run them at once, and every installment is issued exactly once."""
+    due = timezone.localdate() + timedelta(days=5)
+    schedules = [ScheduleFactory(first_due_date=due) for _ in range(12)]
+    broker, proc = _start_worker(
+        settings, concurrency=2, GENERATOR_BATCH_SIZE="2", GENERATOR_PARALLELISM="2"
+    )
+    try:
+        _publish(issue_due_installments_task, broker)
+        assert wait_for(lambda: Boleto.objects.count() >= len(schedules))
+        time.sleep(1)  # let any straggling run finish: it must find nothing more to issue
+    finally:
+        output = _stop_worker(proc)
+    issued = list(Boleto.objects.values_list("schedule_id", "sequence"))
+    assert sorted(issued) == sorted((s.pk, 1) for s in schedules)
+    # The beat run plus one helper run, each logged by the worker as received.
+    assert output.count("schedules.tasks.issue_due_installments_task[") >= 4  # 2 received + 2 done
+    assert output.count("Task schedules.tasks.issue_due_installments_task[") >= 2
+
+
+def test_worker_keeps_its_connection_and_survives_a_database_restart(worker_broker):
+    """The worker reuses its database connection across tasks (CELERY_DB_REUSE_MAX); when
+    PostgreSQL drops it (a restart, a failover), the next task still runs: the connection is
+    health-checked before each task (portal/celery.py) and replaced."""
+    first = ScheduleFactory(first_due_date=timezone.localdate() + timedelta(days=5))
+    _publish(issue_due_installments_task, worker_broker)
+    assert wait_for(lambda: Boleto.objects.filter(schedule=first).exists())
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchall(), "the worker should have kept a connection open"
+
+    second = ScheduleFactory(first_due_date=timezone.localdate() + timedelta(days=5))
+    _publish(issue_due_installments_task, worker_broker)
+    assert wait_for(lambda: Boleto.objects.filter(schedule=second).exists())

@@ -31,6 +31,7 @@ REQUIRED_ENV = {
     "SECRET_KEY": "sentinel-secret-key-from-env",
     "DJANGO_ALLOWED_HOSTS": "staging.example.com",
     "ANYMAIL_WEBHOOK_SECRET": "hook:sentinel-webhook-secret",
+    "PORTAL_BASE_URL": "https://portal.sentinel.example",
 }
 APP_SERVICES = ("web", "worker", "beat")
 ALL_SERVICES = {"web", "worker", "beat", "db", "redis", "mailcatcher"}

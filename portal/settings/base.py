@@ -5,6 +5,7 @@ runs on a fresh machine with nothing but Python. Setting DATABASE_URL and REDIS_
 CELERY_BROKER_URL) switches to PostgreSQL and Redis with no other change.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
+    "axes",
     "anymail",
     "portal",
     "billing",
@@ -42,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # ESP webhooks (/anymail/...) skip everything below: no session, auth, tenancy for them.
+    "portal.middleware.WebhookFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -52,6 +57,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -101,13 +109,52 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Login throttling (django-axes) -----------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES (a pt-BR page says so); a successful login resets it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on stderr at every start (commands print one line)
+AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+# Behind the proxy (production), the client address is the first of X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Everything the pages load is served by the portal itself (no CDN, no inline script or style;
+# htmx is told not to inject its indicator <style>, see base.html). The browser tests fail on
+# any violation report (tests/e2e/conftest.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
 # --- I18N -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", _("Brazilian Portuguese"))]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "America/Sao_Paulo"
-USE_THOUSAND_SEPARATOR = True
+# Off: with it on, every integer a template prints gets a dot ("nº 1.234", "?page=1.000"), ids
+# and page numbers included. Money is formatted explicitly (|brl: "R$ 1.234,56"); counts that
+# want a separator use |intcomma (django.contrib.humanize, localized).
+USE_THOUSAND_SEPARATOR = False
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and media -------------------------------------------------------------------------
@@ -130,11 +177,55 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boletos <boletos@loc
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
     # Basic-auth "user:password" the ESP's tracking webhook URL carries (anymail checks it in
-    # constant time); ESP-specific signing keys below where the ESP signs its webhooks.
-    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=None),
-    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=None),
+    # constant time). Comma-separated for rotation: every value listed is accepted.
+    "WEBHOOK_SECRET": env.list("ANYMAIL_WEBHOOK_SECRET", default=[]) or None,
     "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
 }
+# Where the ESP signs its webhooks, anymail verifies the signature too (on top of basic auth)
+# once its key is set; each comes from the environment under the name anymail reads:
+# - MAILGUN_WEBHOOK_SIGNING_KEY: HMAC-SHA256 of timestamp + token (Mailgun's "HTTP webhook
+#   signing key");
+# - SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY: ECDSA P-256 over timestamp + body, the
+#   "Verification Key" SendGrid shows for its signed event webhook (base64, no PEM header);
+# - MAILERSEND_SIGNING_SECRET, MAILTRAP_TRACKING_SECRET, MANDRILL_WEBHOOK_KEY (with
+#   MANDRILL_WEBHOOK_URL), POSTAL_WEBHOOK_KEY: the other signing ESPs anymail verifies.
+# Postmark, Brevo, Mailjet and SparkPost sign nothing (basic auth only); anymail does not verify
+# Amazon SNS signatures. Unset keys are left out (anymail then checks basic auth only).
+for _name in (
+    "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+    "MAILERSEND_SIGNING_SECRET",
+    "MAILTRAP_TRACKING_SECRET",
+    "MANDRILL_WEBHOOK_KEY",
+    "MANDRILL_WEBHOOK_URL",
+    "POSTAL_WEBHOOK_KEY",
+):
+    if env.str(_name, default=""):
+        ANYMAIL[_name] = env.str(_name)
+# The ESP itself: EMAIL_BACKEND picks it (e.g. anymail.backends.postmark.EmailBackend) and its
+# credentials come from the environment under anymail's own setting names. Amazon SES takes the
+# usual AWS_* variables (boto3).
+for _name in (
+    "POSTMARK_SERVER_TOKEN",
+    "SENDGRID_API_KEY",
+    "MAILGUN_API_KEY",
+    "MAILGUN_SENDER_DOMAIN",
+    "MAILGUN_API_URL",
+    "BREVO_API_KEY",
+    "MAILJET_API_KEY",
+    "MAILJET_SECRET_KEY",
+    "SPARKPOST_API_KEY",
+    "MAILERSEND_API_TOKEN",
+    "RESEND_API_KEY",
+    "AMAZON_SES_CONFIGURATION_SET_NAME",
+):
+    if env.str(_name, default=""):
+        ANYMAIL[_name] = env.str(_name)
+# Operations are emailed when a delivery failure is on our side (our domain blocked, SPF/DKIM/
+# DMARC, the message refused as content): at most one email per cause per hour (a log line per
+# event always). Empty: Django's ADMINS (mail_admins; none by default, then the log only).
+OPS_ALERT_EMAILS = env.list("OPS_ALERT_EMAIL", default=[])
+OPS_ALERT_INTERVAL = env.int("OPS_ALERT_INTERVAL", default=60 * 60)  # seconds
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -159,6 +250,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep the worker's database connection across tasks (Celery's Django fixup otherwise opens a new
+# one for every task: +6 ms and ~3.5 ms of PostgreSQL CPU per boleto sent, docs/benchmarks.md,
+# "Email pipeline"). CONN_MAX_AGE still applies, and portal/celery.py closes a broken or expired
+# connection before each task, as Django does before each request.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one place periodic work is declared.
@@ -171,6 +267,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.delivery_sweep_task",
         "schedule": 5 * 60.0,
     },
+    # The webhook inbox's safety net: each stored event already kicks a drain (notifications/
+    # inbox.py); this one catches events whose kick was lost.
+    "email-events-drain": {
+        "task": "notifications.tasks.email_events_drain_task",
+        "schedule": env.float("INBOX_DRAIN_INTERVAL", default=30.0),
+    },
+    "ticket-notify-sweep": {
+        "task": "notifications.tasks.ticket_notify_sweep_task",
+        "schedule": 10 * 60.0,
+    },
     "issue-due-installments-daily-catch-up": {
         # Business-day rollover in America/Sao_Paulo: the minute after midnight.
         "task": "schedules.tasks.issue_due_installments_task",
@@ -181,6 +287,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Portal ---------------------------------------------------------------------------------
 # Absolute links in emails (alerts to merchants) point here.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Support staff emailed when a merchant opens a ticket or writes in one (comma-separated).
+# Empty: nobody is emailed (logged); tickets are still in the admin.
+SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 # Transient delivery failures (mailbox full, server unavailable): the boleto is sent again after
 # each delay; when the last attempt also fails, the schedule is deactivated with that cause.
 DELIVERY_RETRY_DELAYS = [
@@ -189,6 +298,22 @@ DELIVERY_RETRY_DELAYS = [
 # 10,000 per batch: measured ~35% faster than 2,000 (fewer hand-off messages, see
 # docs/benchmarks.md); a batch holds its schedule row locks for about a second.
 GENERATOR_BATCH_SIZE = env.int("GENERATOR_BATCH_SIZE", default=10000)
+# When more than one batch is due, the beat job fans out to this many generator runs at once
+# (one per Celery worker process; they split the work with FOR UPDATE SKIP LOCKED). Match the
+# worker's concurrency: on 2 cores, 2 runs keep both the database and Python busy.
+GENERATOR_PARALLELISM = env.int("GENERATOR_PARALLELISM", default=2)
+# ESP webhooks (notifications/inbox.py): a stored event queues a drain of the inbox to start
+# INBOX_DRAIN_DELAY seconds later, unless its web process queued one that has certainly not
+# started yet (a local clock: no round trip); so at most one message per process per
+# (delay - margin) seconds under load. Event-to-decision latency: the delay + queue wait + a few
+# ms of processing per event. The margin covers clock differences between web and worker hosts.
+INBOX_DRAIN_DELAY = env.float("INBOX_DRAIN_DELAY", default=1.0)
+INBOX_DRAIN_CLOCK_MARGIN = env.float("INBOX_DRAIN_CLOCK_MARGIN", default=0.5)
+# Cross-process flags (the ops-alert throttle, notifications/coordination.py): Redis when set.
+COORDINATION_REDIS_URL = env.str("COORDINATION_REDIS_URL", default=REDIS_URL)
+COORDINATION_KEY_PREFIX = env.str("COORDINATION_KEY_PREFIX", default="portal:")
+# Paths served by portal.middleware.WebhookFastPathMiddleware (no browser middleware).
+WEBHOOK_FAST_PATH_PREFIXES = ["/anymail/"]
 
 LOGGING = {
     "version": 1,
