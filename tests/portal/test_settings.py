@@ -68,3 +68,29 @@ def test_every_beat_entry_names_a_registered_task():
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert names
     assert names <= set(app.tasks.keys())
+
+
+def test_production_passes_check_deploy_with_zero_warnings():
+    """`manage.py check --deploy --fail-level WARNING` on the production settings: secure
+    cookies, HSTS, SSL redirect behind the proxy header, a real secret key."""
+    # The test process sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright (tests/conftest.py);
+    # a deployment never does.
+    dropped = {"SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+            "SECRET_KEY": "kq3-Hn8v!Zr2xP7wL0c#Tj5mB9yF4sD6gA1eQ-uV_oN3iK8hR2tX7zC5bM0pW4lJ",
+            "DJANGO_ALLOWED_HOSTS": "boletos.example.com",
+            "DJANGO_CSRF_TRUSTED_ORIGINS": "https://boletos.example.com",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
