@@ -47,6 +47,7 @@ _SCHEDULE_FIELDS = (
     "first_due_date",
     "lead_days",
     "next_sequence",
+    "number",
 )
 _PAYER_KEYS = (
     "name",
@@ -158,7 +159,8 @@ def installments_due_count(*, today: date | None = None, limit: int) -> int:
 def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
     """Lock the next batch of due schedules, skipping those another generator holds.
 
-    Rows are ``(id, merchant_id, amount, every, first_due, lead_days, next_sequence, payer)``.
+    Rows are ``(id, merchant_id, amount, every, first_due, lead_days, next_sequence, number,
+    payer)``.
     On PostgreSQL the payer snapshot comes back as JSON text built by the server
     (``jsonb_build_object``): the COPY passes it through untouched instead of Python encoding
     100,000 dicts per run; elsewhere it is a dict.
@@ -182,7 +184,7 @@ def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
         .values_list(*fields)[:limit]
     )
     if connection.vendor != "postgresql":
-        rows = [(*row[:7], dict(zip(_PAYER_KEYS, row[7:], strict=True))) for row in rows]
+        rows = [(*row[:8], dict(zip(_PAYER_KEYS, row[8:], strict=True))) for row in rows]
     return rows
 
 
@@ -201,8 +203,10 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     cursors: list[tuple[int, int, date]] = []
     due_date = _memoized_due_date({})
     one_day = timedelta(days=1)
+    numbers: dict[int, int] = {}  # schedule id -> public number, for the log lines
     for row in rows:
-        schedule_id, merchant_id, amount, every, first_due, lead_days, sequence, payer = row
+        schedule_id, merchant_id, amount, every, first_due, lead_days, sequence, number, payer = row
+        numbers[schedule_id] = number
         lead = lead_days * one_day
         for _ in range(MAX_INSTALLMENTS_PER_SCHEDULE_PER_RUN):
             try:
@@ -220,7 +224,11 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
         except dates.UnsupportedDateError:
             # Beyond the holiday calendar (after 2100): park the schedule instead of failing the
             # whole batch on every run.
-            logger.error("schedule %s has no due date past the holiday calendar", schedule_id)
+            logger.error(
+                "event=schedule_parked merchant=%s schedule=%s reason=beyond_holiday_calendar",
+                merchant_id,
+                number,
+            )
             next_issue_on = date.max
         cursors.append((schedule_id, sequence, next_issue_on))
 
@@ -230,6 +238,17 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     else:
         ids = _insert_generic(installments, beneficiaries, now)
     _advance_cursors(cursors, now)
+    for installment in installments:
+        if not installment.issued:
+            # A decision the merchant may ask about: never issued silently, recorded as skipped.
+            logger.info(
+                "event=installment_skipped merchant=%s schedule=%s sequence=%s due=%s "
+                "reason=past_due_when_first_seen",
+                installment.merchant_id,
+                numbers[installment.schedule_id],
+                installment.sequence,
+                installment.due_date.isoformat(),
+            )
 
     issued_by_merchant: dict[int, list[int]] = defaultdict(list)
     for boleto_id, installment in zip(ids, installments, strict=True):
@@ -281,11 +300,12 @@ def _number(
             )
         except (BoletoError, ValueError) as exc:
             logger.error(
-                "cannot number boleto merchant=%s schedule=%s sequence=%s: %s",
+                "event=numbering_failed merchant=%s schedule_id=%s sequence=%s error=%r "
+                "decision=schedule_left_out_of_batch",
                 merchant_id,
                 schedule_id,
                 sequence,
-                exc,
+                str(exc),
             )
             failed.add(schedule_id)
             continue

@@ -49,11 +49,17 @@ class TestIssuing:
         assert again.issued == 0
         assert Boleto.objects.count() == 1
 
-    def test_catches_up_issuing_each_missed_installment_once(self):
+    def test_catches_up_issuing_each_missed_installment_once(self, caplog):
         # The generator did not run for three months: installments already past due are
         # recorded as skipped, the one still payable is issued.
         schedule = make_schedule(first_due_date=date(2025, 12, 15), lead_days=10)
-        run = installments_issue_due(today=TODAY)
+        with caplog.at_level("INFO", logger="schedules.generator"):
+            run = installments_issue_due(today=TODAY)
+        skipped_lines = [
+            r.getMessage() for r in caplog.records if "installment_skipped" in r.getMessage()
+        ]
+        assert len(skipped_lines) == 3
+        assert f"schedule={schedule.number} sequence=1 due=2025-12-15" in skipped_lines[0]
 
         rows = list(Boleto.objects.filter(schedule=schedule).order_by("sequence"))
         assert [(b.sequence, b.status) for b in rows] == [
@@ -207,7 +213,7 @@ class TestNumbering:
         assert not Boleto.objects.filter(schedule=stuck).exists()
         stuck.refresh_from_db()
         assert stuck.next_sequence == 1  # retried on the next run once the data is fixed
-        assert "cannot number boleto" in caplog.text
+        assert "event=numbering_failed" in caplog.text
 
 
 class TestDueCount:
