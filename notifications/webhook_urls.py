@@ -15,6 +15,8 @@ from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
 from django.http import HttpResponseBadRequest
 from django.urls import URLPattern
 
+from notifications import sns
+
 logger = logging.getLogger(__name__)
 
 app_name = anymail_urls.app_name
@@ -62,7 +64,13 @@ def _tolerant(view):
     return wrapped
 
 
+# The Amazon SES tracking view gets the SNS checks anymail does not make (topic allowlist,
+# message signature): notifications/sns.py.
+_REPLACED_VIEWS = {"amazon_ses_tracking_webhook": sns.AmazonSESTrackingView.as_view()}
+
 urlpatterns = [
-    URLPattern(p.pattern, _tolerant(p.callback), p.default_args, p.name)
+    URLPattern(
+        p.pattern, _tolerant(_REPLACED_VIEWS.get(p.name, p.callback)), p.default_args, p.name
+    )
     for p in anymail_urls.urlpatterns
 ]

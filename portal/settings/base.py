@@ -202,6 +202,14 @@ for _name in (
 ):
     if env.str(_name, default=""):
         ANYMAIL[_name] = env.str(_name)
+# Amazon SES tracking webhook (SNS), checked by notifications/sns.py since anymail does not:
+# - AMAZON_SNS_TOPIC_ARNS: the SNS topic ARNs we subscribed (comma-separated); a message from
+#   any other topic is refused with 400. Empty: the topic is not checked.
+# - AMAZON_SNS_VERIFY_SIGNATURES: verify each message's SNS signature (SignatureVersion 1/2,
+#   certificate fetched from https://sns.<region>.amazonaws.com and cached). Off by default
+#   (test payloads carry placeholder signatures); production with SES should turn it on.
+AMAZON_SNS_TOPIC_ARNS = env.list("AMAZON_SNS_TOPIC_ARNS", default=[])
+AMAZON_SNS_VERIFY_SIGNATURES = env.bool("AMAZON_SNS_VERIFY_SIGNATURES", default=False)
 # The ESP itself: EMAIL_BACKEND picks it (e.g. anymail.backends.postmark.EmailBackend) and its
 # credentials come from the environment under anymail's own setting names. Amazon SES takes the
 # usual AWS_* variables (boto3).
