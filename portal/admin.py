@@ -1,12 +1,48 @@
+from django import forms
 from django.contrib import admin
 
 from portal.models import Membership, Merchant, MerchantChange
 
+LAST_OWNER = "A conta precisa de pelo menos um proprietário: promova outro usuário antes."
+
+
+def _is_last_owner(membership: Membership) -> bool:
+    return (
+        membership.pk is not None
+        and membership.role == Membership.Role.OWNER
+        and not Membership.objects.filter(
+            merchant_id=membership.merchant_id, role=Membership.Role.OWNER
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """Staff edit memberships too: the merchant always keeps an owner (as in the portal)."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "merchant", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        original = self.instance  # still the stored values: the form applies them after clean
+        moved = (
+            cleaned.get("merchant") is not None and cleaned["merchant"].pk != original.merchant_id
+        )
+        demoted = cleaned.get("role") not in (None, Membership.Role.OWNER)
+        if _is_last_owner(original) and (moved or demoted):
+            raise forms.ValidationError(LAST_OWNER)
+        return cleaned
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipAdminForm
     extra = 0
     autocomplete_fields = ["user"]
+    can_delete = False  # removals go through the membership page, which keeps an owner
 
 
 @admin.register(Merchant)
@@ -18,10 +54,17 @@ class MerchantAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "merchant", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "merchant__legal_name"]
     autocomplete_fields = ["user", "merchant"]
+    actions = None  # no bulk delete around the last-owner rule
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and _is_last_owner(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(MerchantChange)
