@@ -170,21 +170,17 @@ def _first_due_inside_lead_window(rng, today: date, every: int, lead: int):
         offset -= 1  # the business-day shift pushed it out of the window: start earlier
 
 
-def build_data_set(args: argparse.Namespace) -> None:
-    from django.db import connection
-    from django.utils import timezone
-
+def create_merchants(count: int, *, cnpj_base: int) -> list:
+    """``count`` merchants with valid bank data, cycling through the four supported banks."""
     from portal.models import Merchant
-    from tests.factories import make_cnpj, make_cpf
+    from tests.factories import make_cnpj
 
-    rng = random.Random(args.seed)
-    now = timezone.now()
     banks = ("001", "033", "237", "341")
-    merchants = Merchant.objects.bulk_create(
+    return Merchant.objects.bulk_create(
         Merchant(
             legal_name=f"Lojista Bench {i} Comércio Ltda",
             trade_name=f"Lojista Bench {i}",
-            cnpj=make_cnpj(40_000_000 + i),
+            cnpj=make_cnpj(cnpj_base + i),
             alert_email=f"alertas{i}@bench.example.com",
             address_street=f"Avenida Paulista, {1000 + i}",
             address_city="São Paulo",
@@ -199,15 +195,22 @@ def build_data_set(args: argparse.Namespace) -> None:
             wallet={"001": "17", "033": "101", "237": "09", "341": "109"}[banks[i % 4]],
             agreement=f"{1_000_000 + i}",
         )
-        for i in range(args.merchants)
+        for i in range(count)
     )
-    merchant_ids = [m.pk for m in merchants]
-    try:  # per-merchant nosso número sequences, which Merchant.save() creates (bulk_create not)
-        from billing.nosso_numero import ensure_sequences
-    except ImportError:
-        pass
-    else:
-        ensure_sequences(merchant_ids)
+
+
+def build_data_set(args: argparse.Namespace) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from billing.nosso_numero import ensure_sequences
+    from tests.factories import make_cpf
+
+    rng = random.Random(args.seed)
+    now = timezone.now()
+    merchant_ids = [m.pk for m in create_merchants(args.merchants, cnpj_base=40_000_000)]
+    # Per-merchant nosso número sequences, which Merchant.save() creates (bulk_create does not).
+    ensure_sequences(merchant_ids)
     # Exactly N/M schedules per merchant, randomly interleaved (ids do not cluster by merchant).
     owners = [merchant_ids[i % len(merchant_ids)] for i in range(args.schedules)]
     rng.shuffle(owners)

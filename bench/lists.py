@@ -53,7 +53,10 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
+
+# The database is created and dropped as bench/generator.py does (same helpers).
+from bench.generator import drop_database, recreate_database
 
 TARGET_P95_MS = 30.0
 TARGET_QUERIES = 10
@@ -130,36 +133,6 @@ def configure_environment(args: argparse.Namespace) -> None:
 # --- database lifecycle -------------------------------------------------------------------------
 
 
-def _maintenance_dsn(db_url: str) -> tuple[str, str]:
-    parts = urlsplit(db_url)
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres")), parts.path.lstrip("/")
-
-
-def recreate_database(db_url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    dsn, name = _maintenance_dsn(db_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(db_url: str) -> None:
-    import psycopg
-    from django.db import connections
-    from psycopg import sql
-
-    connections.close_all()
-    dsn, name = _maintenance_dsn(db_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
 # --- data set (not timed) -----------------------------------------------------------------------
 
 
@@ -227,35 +200,15 @@ def build_data_set(args: argparse.Namespace) -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from bench.generator import create_merchants
     from billing.models import Boleto, Customer
-    from portal.models import Membership, Merchant
+    from portal.models import Membership
     from schedules.models import Schedule
-    from tests.factories import make_cnpj, make_cpf
+    from tests.factories import make_cpf
 
     rng = random.Random(args.seed)
     now = timezone.now()
-    banks = ("001", "033", "237", "341")
-    merchants = Merchant.objects.bulk_create(
-        Merchant(
-            legal_name=f"Lojista Bench {i} Comércio Ltda",
-            trade_name=f"Lojista Bench {i}",
-            cnpj=make_cnpj(41_000_000 + i),
-            alert_email=f"alertas{i}@bench.example.com",
-            address_street=f"Avenida Paulista, {1000 + i}",
-            address_city="São Paulo",
-            address_state="SP",
-            address_zip="01310100",
-            bank_code=banks[i % 4],
-            agency=f"{i:04d}",
-            agency_digit=str(i % 10),
-            account=f"{10000 + i}",
-            account_digit=str(i % 7),
-            wallet={"001": "17", "033": "101", "237": "09", "341": "109"}[banks[i % 4]],
-            agreement=f"{1_000_000 + i}",
-        )
-        for i in range(args.merchants)
-    )
-    merchant_ids = [m.pk for m in merchants]
+    merchant_ids = [m.pk for m in create_merchants(args.merchants, cnpj_base=41_000_000)]
     big, small = merchant_ids[0], merchant_ids[1]
     users = {}
     for label, merchant_id in (("big", big), ("small", small)):

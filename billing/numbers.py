@@ -72,6 +72,23 @@ def boleto_numbers(
     )
 
 
+def boleto_codes(
+    *, beneficiary: dict, nosso_numero: int, due_date: date, amount: Decimal
+) -> tuple[str, str, str]:
+    """What an issued boleto carries: ``(barcode, linha_digitavel, pix_payload)``; the Pix copia
+    e cola is '' when the merchant has no key (its txid is the nosso número). Raises BoletoError
+    or ValueError when the beneficiary's account cannot issue it."""
+    numbers = boleto_numbers(
+        beneficiary=beneficiary, nosso_numero=nosso_numero, due_date=due_date, amount=amount
+    )
+    pix = (
+        pix_payload(beneficiary=beneficiary, amount=amount, txid=f"BOL{nosso_numero}")
+        if beneficiary.get("pix_key")
+        else ""
+    )
+    return numbers.barcode, numbers.linha_digitavel, pix
+
+
 def reference_boleto_numbers(
     *, beneficiary: dict, nosso_numero: int, due_date: date, amount: Decimal
 ) -> BoletoNumbers:

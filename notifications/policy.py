@@ -20,10 +20,10 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from billing.models import Boleto
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+from notifications.services import alerts_acknowledge
 from portal.queue import enqueue_on_commit
 from schedules.models import Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
@@ -110,11 +110,11 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
             boleto.delivery_status = Boleto.DeliveryStatus.DELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
             # A "delivery not confirmed" banner about this boleto is now answered.
-            MerchantAlert.objects.filter(
-                boleto=boleto,
+            alerts_acknowledge(
+                merchant_id=boleto.merchant_id,
+                boleto_id=boleto.pk,
                 kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED,
-                acknowledged_at__isnull=True,
-            ).update(acknowledged_at=timezone.now())
+            )
             return EmailEvent.Outcome.APPLIED, "delivered"
         current = (
             outbound.schedule_epoch == schedule.epoch

@@ -157,6 +157,17 @@ def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> di
     return result
 
 
+def alerts_acknowledge(*, merchant_id: int, now=None, **lookup) -> int:
+    """Close the merchant's open alerts matching ``lookup`` (``pk=``, ``schedule_id=``,
+    ``boleto_id=``, ``kind=``): they leave the portal's banner. Idempotent: only open alerts are
+    touched; returns how many were closed."""
+    from notifications.models import MerchantAlert
+
+    return MerchantAlert.objects.filter(
+        merchant_id=merchant_id, acknowledged_at__isnull=True, **lookup
+    ).update(acknowledged_at=now or timezone.now())
+
+
 def merchant_alert_email(*, alert_id: int) -> bool:
     """Email an alert (deactivation, or a first delivery failure being retried) to the
     merchant's alert address, once."""

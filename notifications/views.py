@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, View
@@ -17,9 +16,7 @@ TICKET_PAGE_SIZE = 25
 class AlertAcknowledgeView(MerchantRequiredMixin, View):
     def post(self, request, alert_id):
         alert = get_for_merchant_or_404(MerchantAlert, request.merchant, pk=alert_id)
-        MerchantAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now()
-        )
+        services.alerts_acknowledge(merchant_id=request.merchant.pk, pk=alert.pk)
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = "dashboard"

@@ -29,7 +29,7 @@ from django.utils import timezone
 from billing import nosso_numero
 from billing.febraban import BoletoError
 from billing.models import Boleto
-from billing.numbers import boleto_numbers, pix_payload
+from billing.numbers import boleto_codes
 from portal.models import Merchant
 from schedules import dates
 from schedules.models import Schedule, ScheduleStatus
@@ -290,13 +290,8 @@ def _number(
         beneficiary = beneficiaries[merchant_id]
         number = next(allocated[merchant_id])
         try:
-            numbers = boleto_numbers(
+            barcode, linha, pix = boleto_codes(
                 beneficiary=beneficiary, nosso_numero=number, due_date=due, amount=amount
-            )
-            pix = (
-                pix_payload(beneficiary=beneficiary, amount=amount, txid=f"BOL{number}")
-                if beneficiary.get("pix_key")
-                else ""
             )
         except (BoletoError, ValueError) as exc:
             logger.error(
@@ -319,8 +314,8 @@ def _number(
                 issued,
                 payer,
                 number,
-                numbers.barcode,
-                numbers.linha_digitavel,
+                barcode,
+                linha,
                 pix,
             )
         )

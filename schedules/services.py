@@ -145,13 +145,10 @@ def schedule_create_with_new_customer(
 
 def _alerts_resolve(*, schedule: Schedule, now) -> int:
     """The schedule's open alerts are resolved by what the merchant just did (reactivated or
-    cancelled it): they leave the banner. Direct update, like notifications' own acknowledge
-    view; both are idempotent (only open alerts are touched)."""
-    from notifications.models import MerchantAlert
+    cancelled it): they leave the banner."""
+    from notifications.services import alerts_acknowledge
 
-    return MerchantAlert.objects.filter(
-        schedule_id=schedule.pk, merchant_id=schedule.merchant_id, acknowledged_at__isnull=True
-    ).update(acknowledged_at=now)
+    return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=now)
 
 
 def _lock(schedule: Schedule) -> Schedule:
@@ -243,7 +240,7 @@ def _missed_rows(
     and numbered like any boleto. ``(schedule, sequence)`` is unique: never twice."""
     from billing import nosso_numero
     from billing.febraban import BoletoError
-    from billing.numbers import boleto_numbers, pix_payload
+    from billing.numbers import boleto_codes
     from schedules.generator import beneficiary_snapshot
 
     merchant = Merchant.objects.get(pk=schedule.merchant_id)
@@ -271,14 +268,11 @@ def _missed_rows(
             row.due_date = item.due_date_if_issued
             row.nosso_numero = number
             try:
-                codes = boleto_numbers(
+                row.barcode, row.linha_digitavel, row.pix_payload = boleto_codes(
                     beneficiary=beneficiary,
                     nosso_numero=number,
                     due_date=row.due_date,
                     amount=row.amount,
-                )
-                row.pix_payload = pix_payload(
-                    beneficiary=beneficiary, amount=row.amount, txid=f"BOL{number}"
                 )
             except (BoletoError, ValueError) as exc:
                 logger.error(
@@ -288,7 +282,6 @@ def _missed_rows(
                     exc,
                 )
                 raise ValidationError(MISSED_ISSUE_FAILED, code="numbering") from exc
-            row.barcode, row.linha_digitavel = codes.barcode, codes.linha_digitavel
         rows.append(row)
     return Boleto.objects.bulk_create(rows)
 
