@@ -122,6 +122,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner on stderr at every start (commands print one line)
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+# The typed username, cut to axes' 255-character column (a longer one is a failed login, not a
+# 500): portal/login_throttle.py.
+AXES_USERNAME_CALLABLE = "portal.login_throttle.axes_username"
 # Behind the proxy (production), the client address is the first of X-Forwarded-For.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]

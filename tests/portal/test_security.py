@@ -68,3 +68,29 @@ class TestSecurityHeaders:
             assert " style=" not in html
             assert "<script>" not in html
             assert " onclick=" not in html
+
+
+class TestLoginInput:
+    """Whatever is typed as the username, a wrong login is an ordinary failed login."""
+
+    @pytest.mark.parametrize("length", [255, 256, 300, 5000])
+    def test_a_very_long_username_is_an_ordinary_failed_login(self, client, length):
+        response = _attempt(client, "errada", username="a" * length)
+        assert response.status_code == 200
+        assert response.context["form"].non_field_errors()
+        from axes.models import AccessAttempt
+
+        # Still counted by the lockout (the same person retrying hits the limit).
+        assert AccessAttempt.objects.count() == 1
+
+    def test_a_very_long_username_locks_out_like_any_other(self, client, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert _attempt(client, "errada", username="b" * 400).status_code == 200
+        assert _attempt(client, "errada", username="b" * 400).status_code == 429
+
+    def test_the_admin_login_takes_a_very_long_username_too(self, client):
+        response = client.post(
+            reverse("admin:login"), {"username": "c" * 1000, "password": "errada"}
+        )
+        assert response.status_code == 200
+        assert response.context["form"].non_field_errors()
