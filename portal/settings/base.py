@@ -125,9 +125,12 @@ AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
 # The typed username, cut to axes' 255-character column (a longer one is a failed login, not a
 # 500): portal/login_throttle.py.
 AXES_USERNAME_CALLABLE = "portal.login_throttle.axes_username"
-# Behind the proxy (production), the client address is the first of X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address (lockouts are per username and address): with TRUSTED_PROXY_COUNT = N
+# reverse proxies in front of the portal, the N-th X-Forwarded-For entry from the right (what
+# the outermost proxy saw); 0 = REMOTE_ADDR, the header ignored. portal/client_ip.py says why
+# django-ipware's proxy count is not used. The environment variable keeps its documented name.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 
 # --- Content-Security-Policy (django-csp) ------------------------------------------------------
 # Everything the pages load is served by the portal itself (no CDN, no inline script or style;
