@@ -196,3 +196,26 @@ class MerchantChange(MerchantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.actor_email}"
+
+
+class RateLimit(models.Model):
+    """Recent uses of one throttled action by one key (an address, a client), for a sliding
+    window: ``hits`` holds their times (epoch seconds). portal.ratelimit reads and writes it
+    under the row's lock, so concurrent requests cannot all slip under the limit. The key is a
+    SHA-256 digest: the table never holds the typed email or the client's address."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    hits = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("limite de uso")
+        verbose_name_plural = _("limites de uso")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="ratelimit_scope_key"),
+        ]
+        indexes = [models.Index(fields=["scope", "updated_at"], name="ratelimit_stale")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:12]} ({len(self.hits)})"

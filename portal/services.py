@@ -9,7 +9,11 @@ Settings changes only reach boletos issued afterwards: each issued boleto keeps 
 of the beneficiário (schedules.generator.beneficiary_snapshot).
 """
 
+import logging
+import unicodedata
+from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,6 +34,9 @@ from portal.documents import normalize_document
 from portal.models import Bank, Membership, Merchant, MerchantChange
 from portal.pix_keys import normalize_pix_key
 from portal.queue import enqueue_on_commit
+from portal.ratelimit import rate_limit_hit, rate_limit_prune
+
+logger = logging.getLogger(__name__)
 
 #: Fields an owner edits in Configurações (everything else on Merchant is internal).
 SETTINGS_FIELDS = (
@@ -413,3 +420,71 @@ def member_invite_email(*, merchant_id: int, membership_id: int, inviter_id: int
         subject = subject % {"merchant": merchant}
     EmailMessage(subject=subject, body=body, to=[user.email]).send()
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Esqueci minha senha
+# --------------------------------------------------------------------------------------------
+
+PASSWORD_RESET_WINDOW = timedelta(hours=1)
+
+
+def password_reset_request(*, email: str, client_address: str | None) -> int:
+    """A "send me a reset link" request from a browser. Counts it against the client's limit
+    (settings.PASSWORD_RESET_REQUESTS_PER_CLIENT per hour, whatever the addresses typed) and
+    queues the email for a worker: the request does the same work for an address that has a
+    user and one that has none. Returns 0 when queued, else the seconds the client must wait
+    (nothing queued)."""
+    allowed, retry_after = rate_limit_hit(
+        scope="password_reset_client",
+        key=client_address or "unknown",
+        limit=settings.PASSWORD_RESET_REQUESTS_PER_CLIENT,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    if not allowed:
+        logger.info("password reset: client over its limit, nothing queued")
+        return retry_after
+    from portal.tasks import password_reset_email_task
+
+    enqueue_on_commit(password_reset_email_task, email=email)
+    return 0
+
+
+def _email_key(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).casefold().strip()
+
+
+def password_reset_send(*, email: str) -> int:
+    """The worker's side: email a reset link to the active users with this address (Django's
+    token, link on PORTAL_BASE_URL), at most settings.PASSWORD_RESET_EMAILS_PER_ADDRESS times
+    per hour per address, counted under a row lock. Returns how many emails were sent."""
+    from portal.forms import PortalPasswordResetForm
+
+    form = PortalPasswordResetForm(data={"email": email})
+    if not form.is_valid():
+        return 0
+    email = form.cleaned_data["email"]
+    users = list(form.get_users(email))
+    rate_limit_prune(scope="password_reset_email", window=PASSWORD_RESET_WINDOW)
+    rate_limit_prune(scope="password_reset_client", window=PASSWORD_RESET_WINDOW)
+    if not users:
+        return 0
+    allowed, _retry = rate_limit_hit(
+        scope="password_reset_email",
+        key=_email_key(email),
+        limit=settings.PASSWORD_RESET_EMAILS_PER_ADDRESS,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    if not allowed:
+        logger.info("password reset: address over its hourly limit, no email sent")
+        return 0
+    base = urlsplit(settings.PORTAL_BASE_URL)
+    with translation.override("pt-br"):
+        form.save(
+            domain_override=base.netloc,
+            use_https=base.scheme == "https",
+            subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+            extra_email_context={"portal_base_url": settings.PORTAL_BASE_URL},
+        )
+    return len(users)

@@ -6,11 +6,12 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
 from portal import selectors, services
+from portal.client_ip import client_ip
 from portal.documents import format_document
 from portal.forms import (
     MemberInviteForm,
@@ -295,13 +296,23 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
-        self.extra_email_context = {"portal_base_url": settings.PORTAL_BASE_URL}
-        return super().form_valid(form)
+        # A worker sends the email (portal.services.password_reset_send): this request does the
+        # same for every address and answers the same.
+        wait = services.password_reset_request(
+            email=form.cleaned_data["email"], client_address=client_ip(self.request)
+        )
+        if wait:
+            minutes = max(1, -(-wait // 60))
+            return render(
+                self.request,
+                "registration/password_reset_throttled.html",
+                {"minutes": minutes},
+                status=429,
+            )
+        return redirect(self.get_success_url())
 
 
 def login_locked_out(request, response=None, credentials=None):
     """django-axes' lockout answer: a pt-BR page (429) saying for how long."""
-    from django.shortcuts import render
-
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)

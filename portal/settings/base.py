@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Portal ---------------------------------------------------------------------------------
 # Absolute links in emails (alerts to merchants) point here.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Esqueci minha senha: at most this many reset emails per address per hour (further requests
+# get the usual answer and no email), and this many requests per client address per hour
+# (then a page asks to wait; it says nothing about the address typed).
+PASSWORD_RESET_EMAILS_PER_ADDRESS = env.int("PASSWORD_RESET_EMAILS_PER_ADDRESS", default=3)
+PASSWORD_RESET_REQUESTS_PER_CLIENT = env.int("PASSWORD_RESET_REQUESTS_PER_CLIENT", default=10)
 # Support staff emailed when a merchant opens a ticket or writes in one (comma-separated).
 # Empty: nobody is emailed (logged); tickets are still in the admin.
 SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
