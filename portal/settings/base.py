@@ -301,6 +301,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Portal ---------------------------------------------------------------------------------
 # Absolute links in emails (alerts to merchants) point here.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# An invitation's link works for this many days (inviting the address again sends a new one).
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 # Esqueci minha senha: at most this many reset emails per address per hour (further requests
 # get the usual answer and no email), and this many requests per client address per hour
 # (then a page asks to wait; it says nothing about the address typed).
