@@ -244,6 +244,8 @@ class TestInvite:
         other_owner.refresh_from_db()
         assert other_owner.password == password_before
         assert "Você já faz parte da conta" in client.get(link).content.decode()
+        history = owner_client.get(reverse("account:settings")).content.decode()
+        assert f"Convite aceito: {other_owner.email}" in history
         # And can switch back.
         client.post(reverse("account:switch"), {"merchant": other_merchant.pk})
         assert client.get(reverse("dashboard")).wsgi_request.merchant == other_merchant
