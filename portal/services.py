@@ -406,12 +406,12 @@ def invitation_accept(*, token: str, user) -> Membership:
         return _join(invitation, user)
 
 
-def invitation_accept_new_user(*, token: str, password: str):
+def invitation_accept_new_user(*, token: str, password: str) -> Membership:
     """Someone without a portal password (a new address, or a user invited before who never
     chose one) accepts by choosing a password: the user (username = the address) gets it and
-    joins the merchant. Returns the user, for the view to log in. An address whose user has a
-    password must log in and accept instead (ValidationError), so an invitation link never
-    changes an existing password."""
+    joins the merchant. Returns the membership (its user, for the view to log in). An address
+    whose user has a password must log in and accept instead (ValidationError), so an
+    invitation link never changes an existing password."""
     with transaction.atomic():
         invitation = _invitation_locked(token)
         user = _user_by_email(invitation.email)
@@ -425,8 +425,7 @@ def invitation_accept_new_user(*, token: str, password: str):
         if not user.email:
             user.email = invitation.email
         user.save(update_fields=["password", "email"])
-        _join(invitation, user)
-    return user
+        return _join(invitation, user)
 
 
 def _membership_locked(merchant: Merchant, membership_id: int) -> Membership:

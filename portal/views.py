@@ -1,4 +1,5 @@
 import logging
+import math
 
 from django.conf import settings
 from django.contrib import messages
@@ -299,12 +300,11 @@ class InvitationView(TemplateView):
                 form = self._password_form(request.POST)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(state=state, form=form))
-                user = services.invitation_accept_new_user(
+                membership = services.invitation_accept_new_user(
                     token=token, password=form.cleaned_data["new_password1"]
                 )
-                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                membership = Membership.objects.get(
-                    user=user, merchant_id=self.invitation.merchant_id
+                auth_login(
+                    request, membership.user, backend="django.contrib.auth.backends.ModelBackend"
                 )
             else:
                 return redirect("invitation", token=token)
@@ -386,12 +386,11 @@ class UserRemoveView(MerchantRequiredMixin, TemplateView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset view: pt-BR email, link built on PORTAL_BASE_URL (never the Host header),
-    and invited users who never chose a password can use it too."""
+    """Django's reset page and form (invited users who never chose a password can use it too);
+    the email itself is sent by a worker, in pt-BR, with its link on PORTAL_BASE_URL (never the
+    Host header): portal.services.password_reset_send."""
 
     form_class = PortalPasswordResetForm
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
         # A worker sends the email (portal.services.password_reset_send): this request does the
@@ -400,7 +399,7 @@ class PasswordResetView(auth_views.PasswordResetView):
             email=form.cleaned_data["email"], client_address=client_ip(self.request)
         )
         if wait:
-            minutes = max(1, -(-wait // 60))
+            minutes = math.ceil(wait / 60)
             return render(
                 self.request,
                 "registration/password_reset_throttled.html",
