@@ -12,4 +12,9 @@ urlpatterns = [
     path(
         "usuarios/<id:membership_id>/remover/", views.UserRemoveView.as_view(), name="user_remove"
     ),
+    path(
+        "usuarios/convites/<id:invitation_id>/cancelar/",
+        views.InvitationCancelView.as_view(),
+        name="invitation_cancel",
+    ),
 ]

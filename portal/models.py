@@ -1,3 +1,4 @@
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -175,6 +176,8 @@ class MerchantChange(MerchantOwnedModel):
         MEMBER_INVITED = "member_invited", _("Usuário convidado")
         MEMBER_REMOVED = "member_removed", _("Usuário removido")
         ROLE_CHANGED = "role_changed", _("Papel alterado")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Convite aceito")
+        INVITATION_CANCELLED = "invitation_cancelled", _("Convite cancelado")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -185,7 +188,7 @@ class MerchantChange(MerchantOwnedModel):
         verbose_name=_("alterado por"),
     )
     actor_email = models.CharField(_("e-mail de quem alterou"), max_length=254, blank=True)
-    action = models.CharField(_("ação"), max_length=20, choices=Action.choices)
+    action = models.CharField(_("ação"), max_length=30, choices=Action.choices)
     subject_email = models.CharField(_("usuário afetado"), max_length=254, blank=True)
     changes = models.JSONField(_("alterações"), default=dict, blank=True)
 
@@ -196,3 +199,73 @@ class MerchantChange(MerchantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.actor_email}"
+
+
+class RateLimit(models.Model):
+    """Recent uses of one throttled action by one key (an address, a client), for a sliding
+    window: ``hits`` holds their times (epoch seconds). portal.ratelimit reads and writes it
+    under the row's lock, so concurrent requests cannot all slip under the limit. The key is a
+    SHA-256 digest: the table never holds the typed email or the client's address."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    hits = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("limite de uso")
+        verbose_name_plural = _("limites de uso")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="ratelimit_scope_key"),
+        ]
+        indexes = [models.Index(fields=["scope", "updated_at"], name="ratelimit_stale")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:12]} ({len(self.hits)})"
+
+
+class Invitation(MerchantOwnedModel):
+    """An owner's invitation of an email address to the merchant, pending until the person
+    accepts it through the emailed link (portal.services.invitation_accept): nobody joins a
+    merchant, and no user is created, before that. Only a SHA-256 digest of the link's token
+    is stored. One pending invitation per address and merchant (inviting again renews it)."""
+
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("papel"), max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("convidado por"),
+    )
+    expires_at = models.DateTimeField(_("expira em"))
+    accepted_at = models.DateTimeField(_("aceito em"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("aceito por"),
+    )
+
+    class Meta:
+        verbose_name = _("convite")
+        verbose_name_plural = _("convites")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.merchant_id} ({self.role})"
+
+    @staticmethod
+    def hash_token(token: str | None) -> str:
+        return hashlib.sha256((token or "").encode()).hexdigest()

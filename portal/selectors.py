@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from portal.models import Membership, Merchant, MerchantChange
+from portal.models import Invitation, Membership, Merchant, MerchantChange
 
 
 def merchant_get(*, merchant_id: int) -> Merchant:
@@ -64,3 +64,36 @@ def merchant_change_list(*, merchant: Merchant, limit: int = 20) -> list[Merchan
     return list(
         MerchantChange.objects.for_merchant(merchant).order_by("-created_at", "-id")[:limit]
     )
+
+
+def invitation_pending_list(*, merchant: Merchant) -> QuerySet[Invitation]:
+    """The merchant's invitations not accepted yet (expired ones included), with who sent them."""
+    return (
+        Invitation.objects.for_merchant(merchant)
+        .filter(accepted_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("email", "id")
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link's token opens (accepted or expired ones too: the page says so)."""
+    return (
+        Invitation.objects.filter(token_hash=Invitation.hash_token(token))
+        .select_related("merchant", "invited_by")
+        .first()
+    )
+
+
+def invitation_get(*, merchant: Merchant, invitation_id: int) -> Invitation:
+    """A pending invitation of this merchant, or Http404 (another merchant's id too)."""
+    if merchant is None:
+        raise Http404
+    invitation = (
+        Invitation.objects.for_merchant(merchant)
+        .filter(pk=invitation_id, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        raise Http404
+    return invitation

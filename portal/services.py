@@ -9,11 +9,15 @@ Settings changes only reach boletos issued afterwards: each issued boleto keeps 
 of the beneficiário (schedules.generator.beneficiary_snapshot).
 """
 
+import logging
+import secrets
+import unicodedata
+from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
@@ -21,15 +25,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.documents import normalize_document
-from portal.models import Bank, Membership, Merchant, MerchantChange
+from portal.models import Bank, Invitation, Membership, Merchant, MerchantChange
 from portal.pix_keys import normalize_pix_key
 from portal.queue import enqueue_on_commit
+from portal.ratelimit import rate_limit_hit, rate_limit_prune
+
+logger = logging.getLogger(__name__)
 
 #: Fields an owner edits in Configurações (everything else on Merchant is internal).
 SETTINGS_FIELDS = (
@@ -62,6 +67,18 @@ ALREADY_MEMBER = _("Este usuário já faz parte da conta.")
 MEMBER_GONE = _("Este usuário já não faz parte da conta.")
 USER_INACTIVE = _("Este usuário está desativado. Fale com o suporte.")
 EMAIL_AMBIGUOUS = _("Há mais de um usuário com este e-mail. Fale com o suporte.")
+INVITATION_NOT_PENDING = _("Este convite já não está pendente.")
+INVITATION_GONE = _(
+    "Este convite não vale mais: já foi usado, foi cancelado, expirou ou foi substituído por "
+    "um convite mais recente. Peça um novo convite a um proprietário da conta."
+)
+INVITATION_OTHER_USER = _(
+    "Este convite foi enviado para %(email)s. Saia e entre com o usuário desse e-mail para "
+    "aceitá-lo."
+)
+INVITATION_LOGIN_REQUIRED = _(
+    "Este e-mail já tem usuário no portal: entre com ele para aceitar o convite."
+)
 ROLE_INVALID = _("Escolha um papel válido.")
 AGREEMENT_REQUIRED = _("Informe o convênio (código do beneficiário): este banco exige.")
 ITAU_DIGIT_MISMATCH = _(
@@ -263,11 +280,18 @@ def _user_create(email: str):
     return user
 
 
-def member_invite(*, merchant: Merchant, actor, email: str, role: str) -> Membership:
-    """Give ``email`` access to the merchant with ``role``, creating the user when the email is
-    new, and email them (after commit): a "defina sua senha" link when they have no password
-    yet, a notice otherwise. A user may belong to several merchants (portal.tenancy picks the
-    one chosen in the session, else the first)."""
+def _member_with_email(merchant: Merchant, email: str) -> bool:
+    return Membership.objects.filter(
+        Q(user__email__iexact=email) | Q(user__username__iexact=email), merchant=merchant
+    ).exists()
+
+
+def member_invite(*, merchant: Merchant, actor, email: str, role: str) -> Invitation:
+    """Invite ``email`` to the merchant with ``role``: a pending Invitation, and (after commit)
+    an email with its link. The same whether or not the address has a user in the portal: no
+    user is created or looked at, and nobody joins the merchant before accepting the invitation
+    (invitation_accept, invitation_accept_new_user). Inviting the address again renews its
+    pending invitation: a new link (the old one stops working), the new role, a new expiry."""
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -278,33 +302,130 @@ def member_invite(*, merchant: Merchant, actor, email: str, role: str) -> Member
     with transaction.atomic():
         locked = _lock_merchant(merchant.pk)
         _require_owner(merchant=locked, actor=actor)
-        user = _user_by_email(email)
-        if user is None:
-            user = _user_create(email)
-        if not user.is_active:
-            raise ValidationError({"email": [USER_INACTIVE]})
-        if not user.email:
-            user.email = email
-            user.save(update_fields=["email"])
-        if Membership.objects.filter(merchant=locked, user=user).exists():
+        # The merchant's own users are listed to its owners anyway: no secret here.
+        if _member_with_email(locked, email):
             raise ValidationError({"email": [ALREADY_MEMBER]})
-        membership = Membership.objects.create(merchant=locked, user=user, role=role)
+        invitation = Invitation.objects.filter(
+            merchant=locked, email=email, accepted_at__isnull=True
+        ).first() or Invitation(merchant=locked, email=email)
+        token = secrets.token_urlsafe(32)
+        invitation.role = role
+        invitation.token_hash = Invitation.hash_token(token)
+        invitation.invited_by = actor
+        invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+        invitation.save()
         _record(
             merchant=locked,
             actor=actor,
             action=MerchantChange.Action.MEMBER_INVITED,
-            subject_email=user.email or user.get_username(),
+            subject_email=email,
             changes={"role": [None, role]},
         )
-        from portal.tasks import member_invite_email_task
+        from portal.tasks import invitation_email_task
 
-        enqueue_on_commit(
-            member_invite_email_task,
-            merchant_id=locked.pk,
-            membership_id=membership.pk,
-            inviter_id=actor.pk,
+        enqueue_on_commit(invitation_email_task, invitation_id=invitation.pk, token=token)
+    return invitation
+
+
+def invitation_cancel(*, merchant: Merchant, actor, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation (its link stops working)."""
+    with transaction.atomic():
+        locked = _lock_merchant(merchant.pk)
+        _require_owner(merchant=locked, actor=actor)
+        invitation = Invitation.objects.filter(
+            merchant=locked, pk=invitation_id, accepted_at__isnull=True
+        ).first()
+        if invitation is None:
+            raise ValidationError(INVITATION_NOT_PENDING)
+        invitation.delete()
+        _record(
+            merchant=locked,
+            actor=actor,
+            action=MerchantChange.Action.INVITATION_CANCELLED,
+            subject_email=invitation.email,
+            changes={"role": [invitation.role, None]},
         )
+    return invitation
+
+
+def invitation_for_user(invitation: Invitation, user) -> bool:
+    """Whether ``user`` is the person the invitation was sent to (their email or username is
+    the invited address)."""
+    invited = invitation.email.casefold()
+    return invited in {(user.email or "").casefold(), user.get_username().casefold()}
+
+
+def invitation_has_login(invitation: Invitation) -> bool:
+    """Whether the invited address already has a user with a password (who must log in to
+    accept). Only the invitation page asks, for the person holding the link."""
+    User = get_user_model()
+    return any(
+        user.has_usable_password()
+        for user in User.objects.filter(
+            Q(username__iexact=invitation.email) | Q(email__iexact=invitation.email)
+        )[:5]
+    )
+
+
+def _invitation_locked(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(token_hash=Invitation.hash_token(token), accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None or invitation.expires_at <= timezone.now():
+        raise ValidationError(INVITATION_GONE)
+    return invitation
+
+
+def _join(invitation: Invitation, user) -> Membership:
+    membership, _created = Membership.objects.get_or_create(
+        merchant_id=invitation.merchant_id, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+    _record(
+        merchant=invitation.merchant,
+        actor=user,
+        action=MerchantChange.Action.INVITATION_ACCEPTED,
+        subject_email=invitation.email,
+        changes={"role": [None, membership.role]},
+    )
     return membership
+
+
+def invitation_accept(*, token: str, user) -> Membership:
+    """A logged-in user accepts an invitation sent to their address: they join the merchant
+    with the invited role. Raises ValidationError when the link no longer works or the
+    invitation is for someone else."""
+    with transaction.atomic():
+        invitation = _invitation_locked(token)
+        if not invitation_for_user(invitation, user):
+            raise ValidationError(INVITATION_OTHER_USER % {"email": invitation.email})
+        return _join(invitation, user)
+
+
+def invitation_accept_new_user(*, token: str, password: str) -> Membership:
+    """Someone without a portal password (a new address, or a user invited before who never
+    chose one) accepts by choosing a password: the user (username = the address) gets it and
+    joins the merchant. Returns the membership (its user, for the view to log in). An address
+    whose user has a password must log in and accept instead (ValidationError), so an
+    invitation link never changes an existing password."""
+    with transaction.atomic():
+        invitation = _invitation_locked(token)
+        user = _user_by_email(invitation.email)
+        if user is None:
+            user = _user_create(invitation.email)
+        if user.has_usable_password():
+            raise ValidationError(INVITATION_LOGIN_REQUIRED)
+        if not user.is_active:
+            raise ValidationError(USER_INACTIVE)
+        user.set_password(password)
+        if not user.email:
+            user.email = invitation.email
+        user.save(update_fields=["password", "email"])
+        return _join(invitation, user)
 
 
 def _membership_locked(merchant: Merchant, membership_id: int) -> Membership:
@@ -367,49 +488,100 @@ def member_role_change(*, merchant: Merchant, actor, membership_id: int, role: s
 # --------------------------------------------------------------------------------------------
 
 
-def password_set_url(user) -> str:
-    """Absolute link to choose a password (Django's reset token: single use, expires after
-    PASSWORD_RESET_TIMEOUT)."""
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-    return settings.PORTAL_BASE_URL + path
+def invitation_url(token: str) -> str:
+    return settings.PORTAL_BASE_URL + reverse("invitation", kwargs={"token": token})
 
 
-def member_invite_email(*, merchant_id: int, membership_id: int, inviter_id: int | None) -> bool:
-    """Email an invited member; False when the membership no longer exists."""
-    membership = (
-        Membership.objects.filter(merchant_id=merchant_id, pk=membership_id)
-        .select_related("user", "merchant")
+def invitation_email(*, invitation_id: int, token: str) -> bool:
+    """Email an invitation's link; False (nothing sent) when it was accepted, cancelled or
+    renewed since (a renewal sends its own link)."""
+    invitation = (
+        Invitation.objects.filter(pk=invitation_id, accepted_at__isnull=True)
+        .select_related("merchant", "invited_by")
         .first()
     )
-    if membership is None:
+    if invitation is None or invitation.token_hash != Invitation.hash_token(token):
         return False
-    user, merchant = membership.user, membership.merchant
-    inviter = get_user_model().objects.filter(pk=inviter_id).first() if inviter_id else None
-    needs_password = not user.has_usable_password()
+    merchant, inviter = invitation.merchant, invitation.invited_by
     with translation.override("pt-br"):
         context = {
             "merchant": merchant,
-            "user": user,
-            "username": user.get_username(),
-            "role": membership.get_role_display(),
+            "email": invitation.email,
+            "role": invitation.get_role_display(),
             "inviter": (inviter.email or inviter.get_username()) if inviter else "",
-            "link": password_set_url(user)
-            if needs_password
-            else settings.PORTAL_BASE_URL + reverse("login"),
-            "expires_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "link": invitation_url(token),
+            "expires_days": settings.INVITATION_VALID_DAYS,
         }
-        if needs_password:
-            subject = translation.gettext("Convite para a conta %(merchant)s no Portal de Boletos")
-            body = render_to_string("emails/invite_new_user.txt", context)
-        else:
-            subject = translation.gettext("Você agora tem acesso à conta %(merchant)s")
-            body = render_to_string("emails/invite_existing_user.txt", context)
+        subject = translation.gettext("Convite para a conta %(merchant)s no Portal de Boletos")
         subject = subject % {"merchant": merchant}
-    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+        body = render_to_string("emails/invitation.txt", context)
+    EmailMessage(subject=subject, body=body, to=[invitation.email]).send()
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Esqueci minha senha
+# --------------------------------------------------------------------------------------------
+
+PASSWORD_RESET_WINDOW = timedelta(hours=1)
+
+
+def password_reset_request(*, email: str, client_address: str | None) -> int:
+    """A "send me a reset link" request from a browser. Counts it against the client's limit
+    (settings.PASSWORD_RESET_REQUESTS_PER_CLIENT per hour, whatever the addresses typed) and
+    queues the email for a worker: the request does the same work for an address that has a
+    user and one that has none. Returns 0 when queued, else the seconds the client must wait
+    (nothing queued)."""
+    allowed, retry_after = rate_limit_hit(
+        scope="password_reset_client",
+        key=client_address or "unknown",
+        limit=settings.PASSWORD_RESET_REQUESTS_PER_CLIENT,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    if not allowed:
+        logger.info("password reset: client over its limit, nothing queued")
+        return retry_after
+    from portal.tasks import password_reset_email_task
+
+    enqueue_on_commit(password_reset_email_task, email=email)
+    return 0
+
+
+def _email_key(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).casefold().strip()
+
+
+def password_reset_send(*, email: str) -> int:
+    """The worker's side: email a reset link to the active users with this address (Django's
+    token, link on PORTAL_BASE_URL), at most settings.PASSWORD_RESET_EMAILS_PER_ADDRESS times
+    per hour per address, counted under a row lock. Returns how many emails were sent."""
+    from portal.forms import PortalPasswordResetForm
+
+    form = PortalPasswordResetForm(data={"email": email})
+    if not form.is_valid():
+        return 0
+    email = form.cleaned_data["email"]
+    users = list(form.get_users(email))
+    rate_limit_prune(scope="password_reset_email", window=PASSWORD_RESET_WINDOW)
+    rate_limit_prune(scope="password_reset_client", window=PASSWORD_RESET_WINDOW)
+    if not users:
+        return 0
+    allowed, _retry = rate_limit_hit(
+        scope="password_reset_email",
+        key=_email_key(email),
+        limit=settings.PASSWORD_RESET_EMAILS_PER_ADDRESS,
+        window=PASSWORD_RESET_WINDOW,
+    )
+    if not allowed:
+        logger.info("password reset: address over its hourly limit, no email sent")
+        return 0
+    base = urlsplit(settings.PORTAL_BASE_URL)
+    with translation.override("pt-br"):
+        form.save(
+            domain_override=base.netloc,
+            use_https=base.scheme == "https",
+            subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+            extra_email_context={"portal_base_url": settings.PORTAL_BASE_URL},
+        )
+    return len(users)

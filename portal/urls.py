@@ -31,6 +31,8 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # The link of an invitation email (the token is the credential; see InvitationView).
+    path("convites/<str:token>/", views.InvitationView.as_view(), name="invitation"),
     path("configuracoes/", include("portal.account_urls")),
     path("agendamentos/", include("schedules.urls")),
     path("", include("billing.urls")),

@@ -1,16 +1,22 @@
 import logging
+import math
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
 from portal import selectors, services
+from portal.client_ip import client_ip
 from portal.documents import format_document
 from portal.forms import (
     MemberInviteForm,
@@ -190,6 +196,8 @@ class UserListView(MerchantRequiredMixin, TemplateView):
         memberships = list(selectors.membership_list(merchant=self.request.merchant))
         context.update(
             memberships=memberships,
+            invitations=list(selectors.invitation_pending_list(merchant=self.request.merchant)),
+            now=timezone.now(),
             owner_count=sum(1 for m in memberships if m.role == Membership.Role.OWNER),
             is_owner=_is_owner(self.request),
             role_choices=Membership.Role.choices,
@@ -204,7 +212,7 @@ class UserInviteView(MerchantRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            membership = services.member_invite(
+            invitation = services.member_invite(
                 merchant=self.request.merchant,
                 actor=self.request.user,
                 email=form.cleaned_data["email"],
@@ -213,12 +221,103 @@ class UserInviteView(MerchantRequiredMixin, FormView):
         except ValidationError as exc:
             _errors_to_form(form, exc)
             return self.form_invalid(form)
-        if membership.user.has_usable_password():
-            text = _("%(email)s agora faz parte da conta. Enviamos um aviso por e-mail.")
-        else:
-            text = _("Convite enviado para %(email)s, com um link para definir a senha.")
-        messages.success(self.request, text % {"email": membership.user.email})
+        # The same words whether or not the address has a user in the portal.
+        messages.success(
+            self.request,
+            _(
+                "Convite enviado para %(email)s. A pessoa passa a fazer parte da conta quando "
+                "aceitar o convite pelo link do e-mail."
+            )
+            % {"email": invitation.email},
+        )
         return redirect("account:users")
+
+
+class InvitationCancelView(MerchantRequiredMixin, View):
+    owner_only = True
+
+    def post(self, request, invitation_id):
+        invitation = selectors.invitation_get(
+            merchant=request.merchant, invitation_id=invitation_id
+        )
+        try:
+            services.invitation_cancel(
+                merchant=request.merchant, actor=request.user, invitation_id=invitation.pk
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("account:users")
+        messages.success(
+            request, _("Convite para %(email)s cancelado.") % {"email": invitation.email}
+        )
+        return redirect("account:users")
+
+
+class InvitationView(TemplateView):
+    """The link in an invitation email. Logged in as the invited person: a button accepts.
+    Not logged in: an address whose user has a password logs in first (and comes back here);
+    otherwise the person chooses a password, which creates their user and accepts."""
+
+    template_name = "portal/invitation.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.invitation = selectors.invitation_by_token(token=kwargs["token"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def _state(self) -> str:
+        invitation, user = self.invitation, self.request.user
+        if invitation is None or invitation.expires_at <= timezone.now():
+            return "gone"
+        if invitation.accepted_at is not None:
+            if user.is_authenticated and invitation.accepted_by_id == user.pk:
+                return "accepted"
+            return "gone"
+        if user.is_authenticated:
+            return "accept" if services.invitation_for_user(invitation, user) else "other_user"
+        if services.invitation_has_login(invitation):
+            return "login"
+        return "set_password"
+
+    def _password_form(self, data=None):
+        User = get_user_model()
+        email = self.invitation.email
+        return SetPasswordForm(User(username=email, email=email), data)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        state = kwargs.get("state") or self._state()
+        context.update(invitation=self.invitation, state=state)
+        if state == "set_password":
+            context.setdefault("form", self._password_form())
+        return context
+
+    def post(self, request, token):
+        state = self._state()
+        try:
+            if state == "accept":
+                membership = services.invitation_accept(token=token, user=request.user)
+            elif state == "set_password":
+                form = self._password_form(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(state=state, form=form))
+                membership = services.invitation_accept_new_user(
+                    token=token, password=form.cleaned_data["new_password1"]
+                )
+                auth_login(
+                    request, membership.user, backend="django.contrib.auth.backends.ModelBackend"
+                )
+            else:
+                return redirect("invitation", token=token)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("invitation", token=token)
+        request.session[SESSION_MERCHANT_KEY] = membership.merchant_id
+        messages.success(
+            request,
+            _("Convite aceito: agora você faz parte da conta %(merchant)s.")
+            % {"merchant": membership.merchant},
+        )
+        return redirect("dashboard")
 
 
 class UserRoleView(MerchantRequiredMixin, View):
@@ -287,21 +386,30 @@ class UserRemoveView(MerchantRequiredMixin, TemplateView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset view: pt-BR email, link built on PORTAL_BASE_URL (never the Host header),
-    and invited users who never chose a password can use it too."""
+    """Django's reset page and form (invited users who never chose a password can use it too);
+    the email itself is sent by a worker, in pt-BR, with its link on PORTAL_BASE_URL (never the
+    Host header): portal.services.password_reset_send."""
 
     form_class = PortalPasswordResetForm
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
-        self.extra_email_context = {"portal_base_url": settings.PORTAL_BASE_URL}
-        return super().form_valid(form)
+        # A worker sends the email (portal.services.password_reset_send): this request does the
+        # same for every address and answers the same.
+        wait = services.password_reset_request(
+            email=form.cleaned_data["email"], client_address=client_ip(self.request)
+        )
+        if wait:
+            minutes = math.ceil(wait / 60)
+            return render(
+                self.request,
+                "registration/password_reset_throttled.html",
+                {"minutes": minutes},
+                status=429,
+            )
+        return redirect(self.get_success_url())
 
 
 def login_locked_out(request, response=None, credentials=None):
     """django-axes' lockout answer: a pt-BR page (429) saying for how long."""
-    from django.shortcuts import render
-
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)

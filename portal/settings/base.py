@@ -122,9 +122,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner on stderr at every start (commands print one line)
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
-# Behind the proxy (production), the client address is the first of X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The typed username, cut to axes' 255-character column (a longer one is a failed login, not a
+# 500): portal/login_throttle.py.
+AXES_USERNAME_CALLABLE = "portal.login_throttle.axes_username"
+# The client's address (lockouts are per username and address): with TRUSTED_PROXY_COUNT = N
+# reverse proxies in front of the portal, the N-th X-Forwarded-For entry from the right (what
+# the outermost proxy saw); 0 = REMOTE_ADDR, the header ignored. portal/client_ip.py says why
+# django-ipware's proxy count is not used. The environment variable keeps its documented name.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 
 # --- Content-Security-Policy (django-csp) ------------------------------------------------------
 # Everything the pages load is served by the portal itself (no CDN, no inline script or style;
@@ -295,6 +301,13 @@ CELERY_BEAT_SCHEDULE = {
 # --- Portal ---------------------------------------------------------------------------------
 # Absolute links in emails (alerts to merchants) point here.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# An invitation's link works for this many days (inviting the address again sends a new one).
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# Esqueci minha senha: at most this many reset emails per address per hour (further requests
+# get the usual answer and no email), and this many requests per client address per hour
+# (then a page asks to wait; it says nothing about the address typed).
+PASSWORD_RESET_EMAILS_PER_ADDRESS = env.int("PASSWORD_RESET_EMAILS_PER_ADDRESS", default=3)
+PASSWORD_RESET_REQUESTS_PER_CLIENT = env.int("PASSWORD_RESET_REQUESTS_PER_CLIENT", default=10)
 # Support staff emailed when a merchant opens a ticket or writes in one (comma-separated).
 # Empty: nobody is emailed (logged); tickets are still in the admin.
 SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])

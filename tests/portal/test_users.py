@@ -98,21 +98,35 @@ class TestList:
         assert count() == few
 
 
+def invite(client, capture, email, role="member"):
+    with capture(execute=True):
+        return client.post(INVITE, {"email": email, "role": role}, follow=True)
+
+
+def invitation_link(email) -> str:
+    (message,) = [m for m in mail.outbox if m.to == [email]]
+    return link_in(message).removeprefix(BASE_URL)
+
+
+def shown_message(response) -> str:
+    (message,) = [str(m) for m in response.context["messages"]]
+    return message
+
+
 class TestInvite:
-    def test_invite_a_new_email_creates_the_user_and_sends_a_set_password_link(
+    def test_invite_a_new_email_creates_nobody_until_the_link_is_used(
         self, owner_client, owner, merchant, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = owner_client.post(
-                INVITE, {"email": " Ana.Lima@Example.COM ", "role": "member"}
-            )
-        assert response.status_code == 302
-
-        user = User.objects.get(username="ana.lima@example.com")
-        assert user.email == "ana.lima@example.com"
-        assert not user.has_usable_password()
-        assert Membership.objects.get(user=user).merchant == merchant
-        assert Membership.objects.get(user=user).role == "member"
+        response = invite(
+            owner_client, django_capture_on_commit_callbacks, " Ana.Lima@Example.COM "
+        )
+        assert response.redirect_chain[-1][0] == USERS
+        assert shown_message(response) == (
+            "Convite enviado para ana.lima@example.com. A pessoa passa a fazer parte da conta "
+            "quando aceitar o convite pelo link do e-mail."
+        )
+        assert not User.objects.filter(username="ana.lima@example.com").exists()
+        assert Membership.objects.filter(merchant=merchant).count() == 1  # the owner only
         change = MerchantChange.objects.for_merchant(merchant).get()
         assert (change.action, change.actor, change.subject_email) == (
             "member_invited",
@@ -120,46 +134,81 @@ class TestInvite:
             "ana.lima@example.com",
         )
 
-        assert len(mail.outbox) == 1
-        message = mail.outbox[0]
+        (message,) = mail.outbox
         assert message.to == ["ana.lima@example.com"]
         assert message.subject == f"Convite para a conta {merchant} no Portal de Boletos"
-        assert "defina sua senha" in message.body
-        assert f"{owner.email} convidou você para acessar a conta {merchant}" in message.body
+        assert f"{owner.email} convidou você para a conta {merchant}" in message.body
         assert "como Membro" in message.body
-        assert "Seu usuário para entrar: ana.lima@example.com" in message.body
+        assert "vale por 7 dias" in message.body
         link = link_in(message)
-        assert link.startswith(f"{BASE_URL}/senha/redefinir/")
+        assert link.startswith(f"{BASE_URL}/convites/")
 
-        # The invitee follows the link, chooses a password and logs in.
+        # The invitee follows the link, chooses a password: they join and are logged in.
         invitee = Client()
-        response = invitee.get(link.removeprefix(BASE_URL), follow=True)
-        assert "Defina sua senha" in response.content.decode()
-        set_password_url = response.redirect_chain[-1][0]
+        page = invitee.get(link.removeprefix(BASE_URL))
+        body = page.content.decode()
+        assert f"Convite para a conta {merchant}" in body
+        assert "Seu usuário para entrar será <strong>ana.lima@example.com</strong>" in body
         response = invitee.post(
-            set_password_url,
-            {"new_password1": "boleto-forte-2026", "new_password2": "boleto-forte-2026"},
+            link.removeprefix(BASE_URL),
+            {"new_password1": "boleto-forte-2026", "new_password2": "outra-coisa"},
         )
-        assert response.status_code == 302
+        assert "Os dois campos de senha não correspondem." in response.content.decode()
+        assert not User.objects.filter(username="ana.lima@example.com").exists()
         response = invitee.post(
+            link.removeprefix(BASE_URL),
+            {"new_password1": "boleto-forte-2026", "new_password2": "boleto-forte-2026"},
+            follow=True,
+        )
+        assert response.redirect_chain[-1][0] == reverse("dashboard")
+        assert response.wsgi_request.merchant == merchant
+        assert f"agora você faz parte da conta {merchant}" in shown_message(response)
+        user = User.objects.get(username="ana.lima@example.com")
+        assert Membership.objects.get(user=user).role == "member"
+        assert (
+            MerchantChange.objects.for_merchant(merchant)
+            .filter(action="invitation_accepted", actor=user)
+            .exists()
+        )
+
+        # They log in again later with that password; the link works once.
+        again = Client()
+        response = again.post(
             reverse("login"),
             {"username": "ana.lima@example.com", "password": "boleto-forte-2026"},
         )
         assert response.status_code == 302
-        response = invitee.get(reverse("dashboard"))
-        assert response.status_code == 200
-        assert response.wsgi_request.merchant == merchant
-
-        assert "Ativo" in owner_client.get(USERS).content.decode()
+        reused = Client().get(link.removeprefix(BASE_URL)).content.decode()
+        assert "Convite inválido ou expirado" in reused
 
     def test_pending_invitation_is_shown(self, owner_client, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True):
-            owner_client.post(INVITE, {"email": "novo@example.com", "role": "owner"})
+        invite(owner_client, django_capture_on_commit_callbacks, "novo@example.com", "owner")
         body = owner_client.get(USERS).content.decode()
         assert "novo@example.com" in body
         assert "Convite pendente" in body
 
-    def test_invite_a_user_of_another_merchant_adds_the_membership_and_notifies(
+    def test_the_owner_sees_the_same_whether_an_account_exists_or_not(
+        self, owner_client, merchant, other_owner, django_capture_on_commit_callbacks
+    ):
+        UserFactory(username="inativo@example.com", email="inativo@example.com", is_active=False)
+        seen = {}
+        for email in ("ninguem@example.com", other_owner.email, "inativo@example.com"):
+            response = invite(owner_client, django_capture_on_commit_callbacks, email)
+            seen[email] = (
+                response.status_code,
+                tuple(response.redirect_chain),
+                shown_message(response).replace(email, "EMAIL"),
+            )
+        assert len(set(seen.values())) == 1
+        # Nobody joined; the list shows the three invitations alike.
+        assert list(
+            Membership.objects.filter(merchant=merchant).values_list("user", flat=True)
+        ) == [Membership.objects.get(merchant=merchant).user_id]
+        body = owner_client.get(USERS).content.decode()
+        assert body.count("Convite pendente") == 3
+        assert not User.objects.filter(email="ninguem@example.com").exists()
+
+    def test_an_existing_user_joins_only_after_accepting_while_logged_in(
         self,
         owner_client,
         merchant,
@@ -168,27 +217,104 @@ class TestInvite:
         django_capture_on_commit_callbacks,
     ):
         password_before = other_owner.password
-        with django_capture_on_commit_callbacks(execute=True):
-            response = owner_client.post(
-                INVITE, {"email": other_owner.email.upper(), "role": "owner"}
-            )
-        assert response.status_code == 302
-        assert User.objects.filter(email__iexact=other_owner.email).count() == 1
+        invite(owner_client, django_capture_on_commit_callbacks, other_owner.email.upper(), "owner")
+        assert not Membership.objects.filter(user=other_owner, merchant=merchant).exists()
+        link = invitation_link(other_owner.email)
+
+        # Not logged in: asked to log in; a password posted here changes nothing.
+        anonymous = Client()
+        body = anonymous.get(link).content.decode()
+        assert "já tem usuário no portal" in body
+        assert f'href="{reverse("login")}?next={link}"' in body
+        anonymous.post(link, {"new_password1": "tomada-2026!", "new_password2": "tomada-2026!"})
+        other_owner.refresh_from_db()
+        assert other_owner.password == password_before
+        assert not Membership.objects.filter(user=other_owner, merchant=merchant).exists()
+
+        # Logged in as that user: a button accepts.
+        client = login(other_owner)
+        assert client.get(reverse("dashboard")).wsgi_request.merchant == other_merchant
+        page = client.get(link).content.decode()
+        assert "Aceitar convite" in page
+        assert not Membership.objects.filter(user=other_owner, merchant=merchant).exists()
+        response = client.post(link, follow=True)
+        assert response.wsgi_request.merchant == merchant  # now working in the new merchant
         roles = dict(Membership.objects.filter(user=other_owner).values_list("merchant_id", "role"))
         assert roles == {merchant.pk: "owner", other_merchant.pk: "owner"}
         other_owner.refresh_from_db()
         assert other_owner.password == password_before
-
-        message = mail.outbox[0]
-        assert message.subject == f"Você agora tem acesso à conta {merchant}"
-        assert "Entre com o seu usuário de sempre" in message.body
-        assert link_in(message) == f"{BASE_URL}{reverse('login')}"
-
-        # Their own merchant stays the default; they can switch to the new one.
-        client = login(other_owner)
+        assert "Você já faz parte da conta" in client.get(link).content.decode()
+        history = owner_client.get(reverse("account:settings")).content.decode()
+        assert f"Convite aceito: {other_owner.email}" in history
+        # And can switch back.
+        client.post(reverse("account:switch"), {"merchant": other_merchant.pk})
         assert client.get(reverse("dashboard")).wsgi_request.merchant == other_merchant
-        client.post(reverse("account:switch"), {"merchant": merchant.pk})
-        assert client.get(reverse("dashboard")).wsgi_request.merchant == merchant
+
+    def test_someone_else_logged_in_cannot_accept(
+        self, owner_client, merchant, other_owner, django_capture_on_commit_callbacks
+    ):
+        invite(owner_client, django_capture_on_commit_callbacks, "carla@example.com")
+        link = invitation_link("carla@example.com")
+        client = login(other_owner)
+        page = client.get(link).content.decode()
+        assert "Este convite foi enviado para <strong>carla@example.com</strong>" in page
+        client.post(link)
+        assert not Membership.objects.filter(user=other_owner, merchant=merchant).exists()
+
+    def test_inviting_again_renews_the_link(
+        self, owner_client, merchant, django_capture_on_commit_callbacks
+    ):
+        invite(owner_client, django_capture_on_commit_callbacks, "carla@example.com")
+        first = invitation_link("carla@example.com")
+        mail.outbox.clear()
+        invite(owner_client, django_capture_on_commit_callbacks, "carla@example.com", "owner")
+        second = invitation_link("carla@example.com")
+        assert first != second
+        assert "Convite inválido ou expirado" in Client().get(first).content.decode()
+        Client().post(second, {"new_password1": "boleto-2026!x", "new_password2": "boleto-2026!x"})
+        assert Membership.objects.get(merchant=merchant, user__email="carla@example.com").role == (
+            "owner"
+        )
+
+    def test_an_expired_or_cancelled_invitation_does_nothing(
+        self, owner_client, merchant, django_capture_on_commit_callbacks
+    ):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from portal.models import Invitation
+
+        invite(owner_client, django_capture_on_commit_callbacks, "velho@example.com")
+        invite(owner_client, django_capture_on_commit_callbacks, "errado@example.com")
+        Invitation.objects.filter(email="velho@example.com").update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+        assert "Convite expirado" in owner_client.get(USERS).content.decode()
+        cancelled = Invitation.objects.get(email="errado@example.com")
+        response = owner_client.post(
+            reverse("account:invitation_cancel", args=[cancelled.pk]), follow=True
+        )
+        assert shown_message(response) == "Convite para errado@example.com cancelado."
+        for email in ("velho@example.com", "errado@example.com"):
+            link = invitation_link(email)
+            assert "Convite inválido ou expirado" in Client().get(link).content.decode()
+            Client().post(
+                link, {"new_password1": "boleto-2026!x", "new_password2": "boleto-2026!x"}
+            )
+        assert Membership.objects.filter(merchant=merchant).count() == 1
+        assert not User.objects.filter(email__in=["velho@example.com", "errado@example.com"])
+
+    def test_another_merchants_invitation_cannot_be_cancelled(
+        self, owner_client, other_merchant, other_owner, django_capture_on_commit_callbacks
+    ):
+        from portal.models import Invitation
+
+        invite(login(other_owner), django_capture_on_commit_callbacks, "deles@example.com")
+        theirs = Invitation.objects.get(merchant=other_merchant)
+        response = owner_client.post(reverse("account:invitation_cancel", args=[theirs.pk]))
+        assert response.status_code == 404
+        assert Invitation.objects.filter(pk=theirs.pk).exists()
 
     def test_existing_member_is_refused_and_the_value_kept(self, owner_client, member_membership):
         email = member_membership.user.email
@@ -214,10 +340,13 @@ class TestInvite:
         assert not User.objects.filter(username="ana@example.com").exists()
         assert not mail.outbox
 
-    def test_inactive_user_is_refused(self, owner_client):
+    def test_an_inactive_user_cannot_join_through_the_link(
+        self, owner_client, merchant, django_capture_on_commit_callbacks
+    ):
         UserFactory(username="inativo@example.com", email="inativo@example.com", is_active=False)
-        response = owner_client.post(INVITE, {"email": "inativo@example.com", "role": "member"})
-        assert "Este usuário está desativado" in response.context["form"].errors["email"][0]
+        invite(owner_client, django_capture_on_commit_callbacks, "inativo@example.com")
+        link = invitation_link("inativo@example.com")
+        Client().post(link, {"new_password1": "boleto-2026!x", "new_password2": "boleto-2026!x"})
         assert not Membership.objects.filter(user__username="inativo@example.com").exists()
 
     def test_members_cannot_invite(self, member_client):

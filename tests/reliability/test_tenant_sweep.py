@@ -38,8 +38,9 @@ from notifications.models import (
     SupportTicket,
     TicketMessage,
 )
+from portal import services as portal_services
 from portal.documents import format_document
-from portal.models import Membership, Merchant
+from portal.models import Invitation, Membership, Merchant
 from schedules import services as schedule_services
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
@@ -59,6 +60,7 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",  # the token in the URL is the credential
     "password_reset_complete",
+    "invitation",  # the token in the URL is the credential
     "healthz",
     "admin:login",
 }
@@ -75,6 +77,7 @@ ADMIN_REDIRECTS_TO_INDEX = {"admin:logout"}
 METHOD_NOT_ALLOWED = {
     ("notifications:ack", "GET"),  # acknowledge an alert: POST only
     ("account:user_role", "GET"),  # change a member's role: POST only
+    ("account:invitation_cancel", "GET"),  # cancel an invitation: POST only
     ("schedules:detail", "POST"),  # a page
     ("billing:boleto_pdf", "POST"),  # a download
 }
@@ -182,6 +185,7 @@ class TenantA:
     rendered: Boleto  # issued, PDF stored (cancelled schedule)
     alert: MerchantAlert
     ticket: SupportTicket
+    invitation: Invitation
     markers: list[str]
 
     @property
@@ -265,6 +269,9 @@ def build_tenant_a(client, capture) -> TenantA:
         ticket=ticket, actor=member.user, message="Segunda mensagem sigilosa do lojista Alfa"
     )
     alert = MerchantAlert.objects.get(schedule=deactivated, kind=MerchantAlert.Kind.DEACTIVATED)
+    invitation = portal_services.member_invite(
+        merchant=merchant, actor=owner, email="convidada.sigilo.alfa@example.com", role="member"
+    )
 
     markers = [
         merchant.legal_name,
@@ -273,6 +280,7 @@ def build_tenant_a(client, capture) -> TenantA:
         format_document(merchant.cnpj),
         owner.email,
         member.user.email,
+        invitation.email,
         customer.name,
         customer.email,
         format_document(customer.document),
@@ -301,6 +309,7 @@ def build_tenant_a(client, capture) -> TenantA:
         rendered=rendered,
         alert=alert,
         ticket=ticket,
+        invitation=invitation,
         markers=markers,
     )
 
@@ -410,6 +419,9 @@ def kwarg_values(a: TenantA) -> dict:
         ("notifications", "alert_id"): [a.alert.pk],
         ("billing", "boleto_id"): [b.pk for b in a.boletos],
         ("account", "membership_id"): [a.owner_membership.pk, a.member.pk],
+        ("account", "invitation_id"): [a.invitation.pk],
+        # A made-up token: A's real one is only in the email (and only its digest is stored).
+        ("invitation", "token"): ["convite-inexistente"],
         ("password_reset_confirm", "uidb64"): [urlsafe_base64_encode(force_bytes(a.owner.pk))],
         # Django's placeholder for a token kept in the session: without A's session, invalid.
         ("password_reset_confirm", "token"): ["set-password"],
@@ -428,6 +440,7 @@ def missing_values() -> dict:
         ("notifications", "alert_id"): MISSING_ID,
         ("billing", "boleto_id"): MISSING_ID,
         ("account", "membership_id"): MISSING_ID,
+        ("account", "invitation_id"): MISSING_ID,
     }
 
 
