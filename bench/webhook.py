@@ -30,7 +30,7 @@ What it does:
    a3. **one row**: ``/bench/one-row/`` stores the body as one row (INSERT in autocommit),
       through the whole stack;
    b. **webhook, unique events**: ``/anymail/postmark/tracking/`` with the real-format
-      Postmark bounce (``/work/shared/data/webhooks/postmark_bounce_1.json``), every request
+      Postmark bounce (``tests/data/webhooks/postmark_bounce_1.json``), every request
       with its own ``ID`` and ``MessageID``: each request is a distinct event, one row each.
    c. **webhook, duplicates**: re-posts the IDs phase b sent, cycling through them in the
       same order: no row may be added.
@@ -81,7 +81,9 @@ from urllib.parse import urlsplit, urlunsplit
 TARGET_RPS = 1200
 TARGET_P99_MS = 25.0
 QUEUE = "celery"
-FIXTURE = Path("/work/shared/data/webhooks/postmark_bounce_1.json")
+FIXTURE = (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "webhooks" / "postmark_bounce_1.json"
+)
 WEBHOOK_PATH = "/anymail/postmark/tracking/"
 NOOP_PATH = "/bench/noop/"
 FAST_NOOP_PATH = "/anymail/bench-noop/"

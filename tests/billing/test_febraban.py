@@ -1,6 +1,6 @@
 """billing.febraban: check digits, factor, barcode/linha, banks — against the real vectors.
 
-Vectors: shared/data/boleto_vectors.json (each cites the public library fixture it comes from).
+Vectors: tests/data/boleto_vectors.json (each cites the public library fixture it comes from).
 The vectors carry no explicit reference date; their own due date is used as the reference, which
 is the middle of FEBRABAN's acceptance window for them.
 """
@@ -8,10 +8,8 @@ is the middle of FEBRABAN's acceptance window for them.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -42,12 +40,9 @@ from billing.febraban import (
     supported_banks,
 )
 from billing.febraban.factor import FIRST_ENCODABLE_DATE
+from tests import BOLETO_VECTORS
 
-# shared/ sits beside the project checkout (…/main and …/shared); BOLETO_VECTORS overrides.
-VECTORS_PATH = Path(
-    os.environ.get("BOLETO_VECTORS")
-    or Path(__file__).resolve().parents[3] / "shared" / "data" / "boleto_vectors.json"
-)
+VECTORS_PATH = BOLETO_VECTORS
 DATA = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 VECTORS = DATA["vectors"]
 FACTOR_EXAMPLES = DATA["factor_examples"]

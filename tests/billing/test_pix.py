@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import segno
@@ -15,11 +13,9 @@ from segno import consts
 
 from billing.febraban import PixError, brcode, crc16_ccitt, parse_brcode, parse_tlv, validate_brcode
 from billing.febraban.pix import normalize_text
+from tests import BOLETO_VECTORS
 
-VECTORS_PATH = Path(
-    os.environ.get("BOLETO_VECTORS")
-    or Path(__file__).resolve().parents[3] / "shared" / "data" / "boleto_vectors.json"
-)
+VECTORS_PATH = BOLETO_VECTORS
 PIX_PAYLOADS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))["pix_payloads"]
 REAL = PIX_PAYLOADS[0]["payload"]
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import string
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import segno
@@ -17,11 +15,9 @@ from segno import encoder
 
 from billing import qr
 from billing.febraban import PixError, brcode
+from tests import BOLETO_VECTORS
 
-VECTORS_PATH = Path(
-    os.environ.get("BOLETO_VECTORS")
-    or Path(__file__).resolve().parents[3] / "shared" / "data" / "boleto_vectors.json"
-)
+VECTORS_PATH = BOLETO_VECTORS
 REAL_PAYLOADS = [
     item["payload"] for item in json.loads(VECTORS_PATH.read_text(encoding="utf-8"))["pix_payloads"]
 ]

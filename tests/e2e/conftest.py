@@ -27,11 +27,12 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests import WEBHOOKS
+
 CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "senha-de-teste-123"  # tests.factories.UserFactory
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 WEBHOOK_SECRET = "heldout:webhook-secret"
 
 # A broken page fails in seconds, not after Playwright's default 30 s.

@@ -1,6 +1,6 @@
 """notifications.classifier: the bounce policy (email-delivery.md §3), without a database.
 
-1. Every payload in /work/shared/data/webhooks/ is posted through anymail's *real* tracking
+1. Every payload in tests/data/webhooks/ is posted through anymail's *real* tracking
    webhook view (settings and headers as the folder's INDEX.md says); the emitted events must
    match EXPECTED.json, and ``classify`` must give the action INDEX.md's "portal" column
    recommends, with the SMTP code / enhanced status found in the raw payload.
@@ -18,7 +18,6 @@ import base64
 import json
 import re
 from contextlib import nullcontext
-from pathlib import Path
 from unittest import mock
 
 import anymail.webhooks.amazon_ses as anymail_ses_webhooks
@@ -49,6 +48,7 @@ from notifications.classifier import (
     classify,
 )
 from schedules.models import DeactivationCause
+from tests import WEBHOOKS
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning"),
@@ -68,7 +68,6 @@ OTHER = DeactivationCause.OTHER.value
 # 1. The shared fixtures through anymail's real webhook views
 # =============================================================================================
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 
 # INDEX.md "How to replay a file".
 WEBHOOK_SECRET = "heldout:webhook-secret"

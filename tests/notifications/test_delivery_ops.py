@@ -9,7 +9,6 @@ import logging
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -21,11 +20,11 @@ from notifications.sending import boleto_send
 from notifications.services import delivery_sweep, delivery_unconfirmed_flag, ops_alert
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleStatus
+from tests import WEBHOOKS
 from tests.factories import ScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 SETTINGS = {
     "EMAIL_BACKEND": "anymail.backends.test.EmailBackend",

@@ -3,16 +3,15 @@ durable inbox: stored once, processed, replays ignored, forged or malformed requ
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
 from notifications.models import EmailEvent
+from tests import WEBHOOKS
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 EXPECTED = json.loads((WEBHOOKS / "EXPECTED.json").read_text())["files"]
 SECRET = "heldout:webhook-secret"
 ANYMAIL = {

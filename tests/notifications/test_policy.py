@@ -4,7 +4,6 @@ marked não entregue, the schedule deactivated with its cause, the merchant aler
 import base64
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -15,11 +14,11 @@ from notifications.models import EmailEvent, MerchantAlert
 from notifications.sending import boleto_send
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleStatus
+from tests import WEBHOOKS
 from tests.factories import ScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 SETTINGS = {
     "EMAIL_BACKEND": "anymail.backends.test.EmailBackend",

@@ -1,7 +1,7 @@
 """Amazon SNS checks on the SES tracking webhook (notifications/sns.py): the topic allowlist and
 the SNS message signature (SignatureVersion 1 = SHA1withRSA, 2 = SHA256withRSA).
 
-Real-format payloads from /work/shared/data/webhooks are signed here with an RSA key and a
+Real-format payloads from tests/data/webhooks are signed here with an RSA key and a
 self-signed certificate the test makes; the certificate is put in the module's cache under the
 payload's (valid-looking) SigningCertURL — the only thing not run is Amazon's HTTPS server.
 Accepted messages are stored once; refused ones are a 400 that stores nothing, never a 500."""
@@ -22,11 +22,11 @@ from django.test import override_settings
 
 from notifications import sns
 from notifications.models import EmailEvent
+from tests import WEBHOOKS
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-WEBHOOKS = ROOT.parent / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 AUTH = "Basic " + base64.b64encode(SECRET.encode()).decode()
 ANYMAIL = {"WEBHOOK_SECRET": SECRET, "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False}

@@ -5,7 +5,6 @@ import base64
 import json
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications import inbox, services
 from notifications.models import EmailEvent
+from tests import WEBHOOKS
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 AUTH = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(SECRET.encode()).decode()}
 ANYMAIL = {"WEBHOOK_SECRET": SECRET}

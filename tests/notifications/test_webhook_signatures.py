@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import override_settings
 
 from notifications.models import EmailEvent
+from tests import WEBHOOKS
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-WEBHOOKS = ROOT.parent / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 AUTH = "Basic " + base64.b64encode(SECRET.encode()).decode()
 SIG = "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE"

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,10 +10,9 @@ from portal.documents import (
     normalize_document,
     validate_cpf_or_cnpj,
 )
+from tests import BOLETO_VECTORS
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "data" / "boleto_vectors.json").read_text()
-)
+VECTORS = json.loads(BOLETO_VECTORS.read_text())
 
 
 @pytest.mark.parametrize("value", ["248.438.034-80", "111.444.777-35"])

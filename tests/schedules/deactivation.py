@@ -5,7 +5,6 @@ tracking webhook deactivates the schedule (with its diagnostic) and alerts the m
 import base64
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 from django.test import override_settings
 from django.utils import timezone
@@ -16,9 +15,9 @@ from notifications.sending import boleto_send
 from schedules import dates, services
 from schedules.generator import installments_issue_due
 from schedules.models import DeactivationCause, Schedule, ScheduleStatus
+from tests import WEBHOOKS
 from tests.factories import ScheduleFactory
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 ESP = {
     "EMAIL_BACKEND": "anymail.backends.test.EmailBackend",

@@ -1,19 +1,34 @@
 """Demo data: two merchants (so tenant isolation can be seen), customers, and schedules in every
-state, with installments issued by the real generator as if the portal had been running."""
+state, with installments issued by the real generator as if the portal had been running.
 
-from datetime import timedelta
+The story at start: the months before today are history (every installment issued on its day
+and delivered, a few schedules deactivated weeks ago, one cancelled), nothing of it is queued
+to be emailed again; and today a customer's first boleto was emailed to a mistyped address, the
+ESP's bounce arrived through the real tracking webhook, the schedule was deactivated, the
+boleto is *não entregue*, the banner is up and the merchant's alert email is in var/mail/.
+"""
+
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.mail.message import make_msgid
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.models import Boleto
 from billing.services import customer_create
+from notifications.models import MerchantAlert, OutboundEmail
+from notifications.policy import COMPLAINT, DELIVERED, HARD, SOFT
+from notifications.sending import boleto_send
+from notifications.services import delivery_hand_off, merchant_alert_email
+from notifications.simulation import SimulationError, delivery_event_simulate
 from portal.models import Membership, Merchant
 from schedules.generator import installments_issue_due
-from schedules.models import DeactivationCause
+from schedules.models import DeactivationCause, Schedule
 from schedules.services import schedule_cancel, schedule_create, schedule_deactivate
 
 DEMO_USERNAME, DEMO_PASSWORD = "demo", "demo-boletos-2026"
@@ -50,6 +65,11 @@ class Command(BaseCommand):
         if Merchant.objects.filter(cnpj="11222333000181").exists():
             self.stdout.write("Demo data already present.")
             return
+        if not (settings.ANYMAIL or {}).get("WEBHOOK_SECRET"):
+            raise CommandError(
+                "ANYMAIL_WEBHOOK_SECRET não está configurado: o demo recebe um bounce pelo "
+                "webhook real do provedor (as configurações de desenvolvimento definem um)."
+            )
         with transaction.atomic():
             demo = self._merchant(
                 legal_name="Academia Corpo em Movimento Ltda",
@@ -80,6 +100,7 @@ class Command(BaseCommand):
             )
         self._schedules(demo, seed=100_000_000)
         self._schedules(other, seed=200_000_000, only=3)
+        self._bounce_today(demo, seed=100_000_000 + len(CUSTOMERS))
         self.stdout.write(self.style.SUCCESS("Demo data created."))
 
     def _merchant(self, *, username, password, **fields) -> Merchant:
@@ -145,10 +166,27 @@ class Command(BaseCommand):
                     today=start,
                 )
             )
-        day = start
-        while day <= today:
-            installments_issue_due(today=day, merchant_id=merchant.pk)
-            day += timedelta(days=1)
+        # Weeks ago three schedules stopped: their latest boleto failed (the cause says how).
+        stops = {}
+        if not only:
+            causes = [
+                (DeactivationCause.INVALID_ADDRESS, HARD, 40),
+                (DeactivationCause.MAILBOX_FULL, SOFT, 25),
+                (DeactivationCause.SPAM_COMPLAINT, COMPLAINT, 12),
+            ]
+            for schedule, (cause, state, days_ago) in zip(schedules[1:4], causes, strict=True):
+                stops[today - timedelta(days=days_ago)] = (schedule, cause, state)
+        with transaction.atomic():
+            # The generator hands what it issues to delivery after commit; everything issued
+            # here is history (sent and delivered on its day) before that commit, so the
+            # hand-off finds nothing pending and no past boleto is emailed at start.
+            day = start
+            while day <= today:
+                installments_issue_due(today=day, merchant_id=merchant.pk)
+                self._delivered_history(merchant, day)
+                if day in stops:
+                    self._stopped(*stops[day], day=day)
+                day += timedelta(days=1)
         # A schedule created today whose first installment is already inside its lead window:
         # the running worker issues it without anyone clicking anything.
         if len(customers) > len(plans):
@@ -161,13 +199,110 @@ class Command(BaseCommand):
                 lead_days=10,
                 description="Plano mensal (novo)",
             )
-        if only:
+        if not only:
+            schedule_cancel(schedule=schedules[4])
+
+    @staticmethod
+    def _at(day, at: time):
+        moment = timezone.make_aware(datetime.combine(day, at))
+        return min(moment, timezone.now() - timedelta(minutes=30))
+
+    def _delivered_history(self, merchant: Merchant, day) -> None:
+        """What the generator issued on ``day``: handed off, emailed and delivered that day."""
+        issued = list(
+            Boleto.objects.filter(
+                merchant=merchant,
+                status=Boleto.Status.ISSUED,
+                delivery_status=Boleto.DeliveryStatus.PENDING,
+            ).select_related("schedule__customer")
+        )
+        if not issued:
             return
-        causes = [
-            DeactivationCause.INVALID_ADDRESS,
-            DeactivationCause.MAILBOX_FULL,
-            DeactivationCause.SPAM_COMPLAINT,
-        ]
-        for schedule, cause in zip(schedules[1:4], causes, strict=True):
-            schedule_deactivate(schedule=schedule, cause=cause, source="demo")
-        schedule_cancel(schedule=schedules[4])
+        at = self._at(day, time(0, 1))
+        Boleto.objects.filter(pk__in=[b.pk for b in issued]).update(
+            issued_at=at, handed_off_at=at, delivery_status=Boleto.DeliveryStatus.DELIVERED
+        )
+        OutboundEmail.objects.bulk_create(
+            OutboundEmail(
+                merchant=merchant,
+                boleto=boleto,
+                schedule=boleto.schedule,
+                schedule_epoch=boleto.schedule.epoch,
+                attempt=1,
+                recipient=boleto.schedule.customer.email,
+                message_id=make_msgid(domain="boletos.local"),
+                send_status=OutboundEmail.SendStatus.SENT,
+                sent_at=at + timedelta(minutes=2),
+                state=DELIVERED,
+                last_event_at=at + timedelta(minutes=3),
+            )
+            for boleto in issued
+        )
+
+    def _stopped(self, schedule: Schedule, cause, state: int, *, day) -> None:
+        """``schedule`` stopped on ``day``: its latest boleto was not delivered, nothing is
+        issued after it. (The deactivation itself carries the seed's time: the schedule's
+        history is append-only and dated by the database, so the seed does not back-date it.)"""
+        boleto = (
+            Boleto.objects.filter(schedule=schedule, status=Boleto.Status.ISSUED)
+            .order_by("-sequence")
+            .first()
+        )
+        if boleto is not None:
+            Boleto.objects.filter(pk=boleto.pk).update(
+                delivery_status=Boleto.DeliveryStatus.UNDELIVERED
+            )
+            OutboundEmail.objects.filter(boleto=boleto).update(state=state)
+        schedule_deactivate(
+            schedule=schedule,
+            cause=cause,
+            boleto_id=boleto.pk if boleto else None,
+            source="demo",
+        )
+
+    def _bounce_today(self, merchant: Merchant, *, seed: int) -> None:
+        """Today's story, through the real code: a new customer registered with a mistyped
+        address; the schedule issues its first boleto at once (inside the lead window), it is
+        emailed, and the ESP's real-format hard bounce arrives at the tracking webhook: the
+        policy deactivates the schedule, marks the boleto não entregue and alerts the merchant
+        (banner + email, the email sent here so it is in var/mail/ before anyone looks)."""
+        today = timezone.localdate()
+        customer = customer_create(
+            merchant=merchant,
+            name="Karina Alves",
+            document=_cpf(seed),
+            email="karina.alves@gmial.com",  # gmail.com, mistyped: the bounce says it
+            address_street="Rua Harmonia, 250",
+            address_district="Vila Madalena",
+            address_city="São Paulo",
+            address_state="SP",
+            address_zip="05435000",
+        )
+        schedule = schedule_create(
+            merchant=merchant,
+            customer=customer,
+            amount=Decimal("179.90"),
+            frequency_months=1,
+            first_due_date=today + timedelta(days=7),
+            lead_days=10,
+            description="Mensalidade",
+        )
+        installments_issue_due(today=today, schedule_id=schedule.pk)
+        boleto = Boleto.objects.get(schedule=schedule, sequence=1)
+        if boleto.delivery_status == Boleto.DeliveryStatus.PENDING:
+            delivery_hand_off(merchant_id=merchant.pk, boleto_ids=[boleto.pk])
+        outbound = boleto_send(merchant_id=merchant.pk, boleto_id=boleto.pk)
+        if outbound is None:  # already sent by an eager hand-off (tests)
+            outbound = OutboundEmail.objects.filter(boleto=boleto).latest("sent_at")
+        try:
+            delivery_event_simulate(outbound=outbound, event="hard-bounce")
+        except SimulationError as exc:
+            raise CommandError(str(exc)) from exc
+        schedule.refresh_from_db()
+        for alert in MerchantAlert.objects.filter(schedule=schedule, emailed_at__isnull=True):
+            merchant_alert_email(alert_id=alert.pk)
+        self.stdout.write(
+            f"Agendamento nº {schedule.number} ({customer.name}, {customer.email}): "
+            f"{schedule.get_status_display()} por um bounce do provedor; alerta em "
+            f"{getattr(settings, 'EMAIL_FILE_PATH', 'var/mail')}."
+        )
