@@ -140,7 +140,7 @@ def test_production_lock_is_the_dev_lock_without_dev_tools():
     assert set(prod) <= set(dev)
     for name, (version, hashes) in prod.items():
         assert dev[name] == (version, hashes), name
-    for tool in ("pytest", "ruff", "playwright"):
+    for tool in ("pytest", "ruff", "playwright", "pre-commit"):
         assert tool in dev and tool not in prod, tool
 
 
