@@ -62,11 +62,12 @@ def ensure_venv() -> None:
 
 
 def lock(argv: list[str]) -> int:
-    """Re-resolve the lock files from pyproject.toml with pip-tools; argv goes to pip-compile.
+    """Re-resolve the lock files from pyproject.toml with pip-tools.
 
-    Existing pins are kept unless asked otherwise (`--upgrade-package NAME`, `--upgrade`), so
-    after an edit of pyproject.toml only what the edit needs moves. dev-lock.txt is resolved
-    first; lock.txt (the Docker image's) is constrained by it, so both pin the same versions.
+    argv goes to dev-lock.txt's pip-compile: its existing pins are kept unless asked otherwise
+    (`--upgrade-package NAME`, `--upgrade`), so after an edit of pyproject.toml only what the
+    edit needs moves. lock.txt (the Docker image's) is then derived from it: resolved afresh
+    with dev-lock.txt as constraint, which pins every package it can contain to the same version.
     """
     if sys.version_info[:2] != (3, 11):
         sys.exit("Lock with Python 3.11, the version of the Docker image and CI.")
@@ -82,14 +83,17 @@ def lock(argv: list[str]) -> int:
         "--strip-extras",
         "--no-emit-index-url",  # no machine's mirror or wheel folder in the committed files
         "--no-emit-find-links",
-        *argv,
     ]
     env = {**os.environ, "CUSTOM_COMPILE_COMMAND": "python3 dev.py lock"}
     dev_lock, prod_lock = "requirements/dev-lock.txt", "requirements/lock.txt"
     log(f"resolving {dev_lock}")
-    run(str(compile_), *options, "--extra", "dev", "-o", dev_lock, "pyproject.toml", env=env)
+    dev_args = [*options, *argv, "--extra", "dev", "-o", dev_lock]
+    run(str(compile_), *dev_args, "pyproject.toml", env=env)
     log(f"resolving {prod_lock} (constrained by {dev_lock})")
-    run(str(compile_), *options, "-c", dev_lock, "-o", prod_lock, "pyproject.toml", env=env)
+    # Not argv: `--upgrade-package pytest` would add pytest to the production lock.
+    dry_run = ["--dry-run"] if "--dry-run" in argv else []
+    prod_args = [*options, *dry_run, "--upgrade", "-c", dev_lock, "-o", prod_lock]
+    run(str(compile_), *prod_args, "pyproject.toml", env=env)
     return 0
 
 
