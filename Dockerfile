@@ -32,10 +32,12 @@ RUN groupadd --system --gid 10001 portal \
     && useradd --system --uid 10001 --gid portal --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin portal
 
-# Dependencies first, from pyproject.toml alone, so code edits reuse this layer.
-# (py-modules = [] : installing the project installs only its dependencies.)
-COPY pyproject.toml /tmp/build/pyproject.toml
-RUN pip install /tmp/build && rm -rf /tmp/build
+# Dependencies first, from the lock alone, so code edits reuse this layer. requirements/lock.txt
+# pins every package (dependencies included) to the version CI tested, with its hashes: nothing
+# is resolved afresh at build time, and a package missing from the lock fails the build
+# (--require-hashes). The project itself is not installed: it runs from /app.
+COPY requirements/lock.txt /tmp/lock.txt
+RUN pip install --require-hashes -r /tmp/lock.txt && rm /tmp/lock.txt
 
 WORKDIR /app
 # Code stays root-owned and read-only for the app user; only /app/var is writable.

@@ -5,6 +5,12 @@
                              # web + Celery worker + Celery beat; Ctrl-C stops all three
     python3 dev.py test      # set up, then run the test suite (extra arguments go to pytest)
     python3 dev.py setup     # only set up
+    python3 dev.py install   # only .venv from the lock and the translations (CI, git hooks)
+    python3 dev.py lock      # re-resolve requirements/*.txt from pyproject.toml (pip-tools);
+                             # e.g. `python3 dev.py lock --upgrade-package weasyprint`
+
+Packages come from requirements/dev-lock.txt: exact versions with hashes, installed by plain pip
+(`--require-hashes`), so every machine runs what CI tested. See README, "Dependencies".
 
 Embedded defaults: SQLite (var/portal.sqlite3), kombu's filesystem broker (var/broker), email
 written to files (var/mail). DATABASE_URL and REDIS_URL (or CELERY_BROKER_URL) switch to
@@ -22,7 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
-STAMP = VENV / ".installed-pyproject-sha256"
+REQUIREMENTS = ROOT / "requirements"
+#: What .venv installs: the production lock plus the dev tools, pinned with hashes.
+LOCK = REQUIREMENTS / "dev-lock.txt"
+STAMP = VENV / ".installed-lock-sha256"
+#: pip-tools, only for `dev.py lock`, in a venv of its own (it is no dependency of the project).
+TOOLS_VENV = ROOT / ".venv-tools"
+PIP_TOOLS = "pip-tools==7.6.2"
 
 
 def log(message: str) -> None:
@@ -39,12 +51,50 @@ def ensure_venv() -> None:
     if not PY.exists():
         log("creating .venv")
         run(sys.executable, "-m", "venv", str(VENV))
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(LOCK.read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != wanted:
-        log("installing packages (first run takes a minute)")
-        run(str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        run(str(PY), "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        log(f"installing packages from {LOCK.relative_to(ROOT)} (first run takes a minute)")
+        # --require-hashes: every package, dependencies included, must be in the lock with its
+        # hashes, so a lock that misses one fails here instead of resolving it afresh. The
+        # venv's own pip is enough (no unpinned `pip install --upgrade pip`).
+        run(str(PY), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(LOCK))
         STAMP.write_text(wanted)
+
+
+def lock(argv: list[str]) -> int:
+    """Re-resolve the lock files from pyproject.toml with pip-tools.
+
+    argv goes to dev-lock.txt's pip-compile: its existing pins are kept unless asked otherwise
+    (`--upgrade-package NAME`, `--upgrade`), so after an edit of pyproject.toml only what the
+    edit needs moves. lock.txt (the Docker image's) is then derived from it: resolved afresh
+    with dev-lock.txt as constraint, which pins every package it can contain to the same version.
+    """
+    if sys.version_info[:2] != (3, 11):
+        sys.exit("Lock with Python 3.11, the version of the Docker image and CI.")
+    compile_ = TOOLS_VENV / "bin" / "pip-compile"
+    if not compile_.exists():
+        log(f"creating {TOOLS_VENV.name} with {PIP_TOOLS}")
+        run(sys.executable, "-m", "venv", str(TOOLS_VENV))
+        run(str(TOOLS_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", PIP_TOOLS)
+    options = [
+        "--quiet",
+        "--generate-hashes",
+        "--allow-unsafe",  # pin pip/setuptools too if ever needed: --require-hashes wants all
+        "--strip-extras",
+        "--no-emit-index-url",  # no machine's mirror or wheel folder in the committed files
+        "--no-emit-find-links",
+    ]
+    env = {**os.environ, "CUSTOM_COMPILE_COMMAND": "python3 dev.py lock"}
+    dev_lock, prod_lock = "requirements/dev-lock.txt", "requirements/lock.txt"
+    log(f"resolving {dev_lock}")
+    dev_args = [*options, *argv, "--extra", "dev", "-o", dev_lock]
+    run(str(compile_), *dev_args, "pyproject.toml", env=env)
+    log(f"resolving {prod_lock} (constrained by {dev_lock})")
+    # Not argv: `--upgrade-package pytest` would add pytest to the production lock.
+    dry_run = ["--dry-run"] if "--dry-run" in argv else []
+    prod_args = [*options, *dry_run, "--upgrade", "-c", dev_lock, "-o", prod_lock]
+    run(str(compile_), *prod_args, "pyproject.toml", env=env)
+    return 0
 
 
 def compile_translations() -> None:
@@ -158,6 +208,12 @@ def main() -> int:
     if command == "setup":
         setup({**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.dev"})
         return 0
+    if command == "install":
+        ensure_venv()
+        compile_translations()
+        return 0
+    if command == "lock":
+        return lock(rest)
     print(__doc__)
     return 2
 

@@ -65,7 +65,6 @@ sys.path.insert(0, ROOT)
 
 import argparse
 import functools
-import platform
 import re
 import shutil
 import signal
@@ -78,6 +77,16 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bench._common import (
+    drop_database,
+    load_average,
+    machine_info,
+    pdf_stack,
+    postgres_show,
+    recreate_database,
+    redis_client,
+)
 
 QUEUE = "celery"  # Celery's default queue
 SETTINGS = "bench.email_settings"
@@ -167,12 +176,6 @@ def configure_environment(args: argparse.Namespace, tmp: Path) -> dict[str, str]
 # --- state --------------------------------------------------------------------------------------
 
 
-def _redis(url: str):
-    import redis
-
-    return redis.Redis.from_url(url)
-
-
 def build(args: argparse.Namespace) -> dict[int, list[int]]:
     """Data set, then the real generator issues one boleto per schedule (not timed)."""
     from django.db import connection
@@ -195,7 +198,7 @@ def build(args: argparse.Namespace) -> dict[int, list[int]]:
         )
         cursor.execute("DROP TABLE IF EXISTS bench_initial_cursor")
     run = installments_issue_due(today=args.today)
-    _redis(args.broker_url).flushdb()  # the generator's hand-off: published again per round
+    redis_client(args.broker_url).flushdb()  # the generator's hand-off: published again per round
     boletos = list(Boleto.objects.order_by("pk").values_list("merchant_id", "pk", "pix_payload"))
     if run.issued != args.boletos or len(boletos) != args.boletos:
         raise SystemExit(f"the generator issued {run.issued} boletos, want {args.boletos}")
@@ -367,10 +370,6 @@ def postgres_cpu_seconds(dbname: str) -> float:
     return total / ticks
 
 
-def loadavg() -> str:
-    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 class Worker:
     def __init__(self, args, env: dict[str, str], log_path: Path):
         self.log_path = log_path
@@ -470,7 +469,7 @@ def run_round(args, worker: Worker, by_merchant, media_root: Path) -> dict:
     ids = {pk for pks in by_merchant.values() for pk in pks}
     reset_state(media_root)
     worker.new_log()
-    load_before = loadavg()
+    load_before = load_average()
     dbname = urlsplit(args.db_url).path.lstrip("/")
     cpu_before, busy_before = worker_cpu_seconds(worker.proc.pid), machine_cpu()
     pg_before = postgres_cpu_seconds(dbname)
@@ -487,7 +486,7 @@ def run_round(args, worker: Worker, by_merchant, media_root: Path) -> dict:
     log = worker.new_log()
     problems = check_sent(ids, media_root)
     problems += [f"worker log: {line}" for line in log_problems(log)[:10]]
-    queued = _redis(args.broker_url).llen(QUEUE)
+    queued = redis_client(args.broker_url).llen(QUEUE)
     if queued:
         problems.append(f"{queued} messages left in the queue")
     return {
@@ -499,7 +498,7 @@ def run_round(args, worker: Worker, by_merchant, media_root: Path) -> dict:
         "pg_cpu": pg_cpu,
         "pool_cpu": pool_cpu,
         "machine_busy": machine_busy,
-        "load": (load_before, loadavg()),
+        "load": (load_before, load_average()),
         "tasks": task_times(log),
         "problems": problems,
     }
@@ -580,7 +579,7 @@ def breakdown(args, by_merchant, media_root: Path, warmup_ids: set[int]) -> None
     from notifications.services import delivery_hand_off
 
     reset_state(media_root)
-    _redis(args.broker_url).flushdb()
+    redis_client(args.broker_url).flushdb()
     all_ids = sorted(pk for pks in by_merchant.values() for pk in pks)
     chosen = [pk for pk in all_ids if pk not in warmup_ids][: args.breakdown]
     warm = sorted(warmup_ids)[:8]
@@ -591,8 +590,8 @@ def breakdown(args, by_merchant, media_root: Path, warmup_ids: set[int]) -> None
     for merchant_id, pks in subset(by_merchant, timed_set | set(warm)).items():
         delivery_hand_off(merchant_id=merchant_id, boleto_ids=pks)
     hand_off_s = time.perf_counter() - start
-    published = _redis(args.broker_url).llen(QUEUE)
-    _redis(args.broker_url).flushdb()
+    published = redis_client(args.broker_url).llen(QUEUE)
+    redis_client(args.broker_url).flushdb()
     merchant_of = {pk: m for m, pks in by_merchant.items() for pk in pks}
 
     for pk in warm:  # skeletons, templates, fonts: paid once per process
@@ -736,57 +735,16 @@ def breakdown(args, by_merchant, media_root: Path, warmup_ids: set[int]) -> None
 # --- report -------------------------------------------------------------------------------------
 
 
-def machine_info(args) -> list[tuple[str, str]]:
-    import anymail
-    import celery
-    import django
-    import kombu
-    import psycopg
-    import pydyf
-    import weasyprint
-    from django.db import connection
-    from weasyprint.text.ffi import pango
-
-    cpu = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-        cursor.execute("SHOW synchronous_commit")
-        sync = cursor.fetchone()[0]
-    redis_version = _redis(args.broker_url).info()["redis_version"]
-    ldconfig = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    subset = [line.strip() for line in ldconfig.splitlines() if "harfbuzz-subset" in line]
-    pv = pango.pango_version()
-    return [
-        (
-            "date (UTC)",
-            subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip(),
-        ),
-        ("nproc", subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()),
-        ("CPU", cpu),
-        ("kernel", platform.release()),
-        ("PostgreSQL", f"{pg} (synchronous_commit {sync})"),
-        ("Redis", redis_version),
-        ("Python", platform.python_version()),
-        ("Django", django.__version__),
-        ("Celery / kombu", f"{celery.__version__} / {kombu.__version__}"),
-        ("django-anymail", anymail.__version__ if hasattr(anymail, "__version__") else "?"),
-        ("psycopg", psycopg.__version__),
-        ("WeasyPrint / pydyf", f"{weasyprint.__version__} / {pydyf.__version__}"),
-        ("Pango", f"{pv // 10000}.{pv // 100 % 100}.{pv % 100}"),
-        ("libharfbuzz-subset0", subset[0] if subset else "NOT installed (fontTools subsetting)"),
-    ]
+def describe_machine(args) -> list[tuple[str, str]]:
+    packages = ("django", "celery", "kombu", "django-anymail", "psycopg")
+    info = machine_info(db_url=args.db_url, broker_url=args.broker_url, packages=packages)
+    (sync,) = postgres_show(args.db_url, "synchronous_commit")
+    return [*info, ("PostgreSQL synchronous_commit", sync), *pdf_stack()]
 
 
 def main() -> None:
     args = parse_args()
-    import redis
-
-    broker = redis.Redis.from_url(args.broker_url)
+    broker = redis_client(args.broker_url)
     if broker.dbsize():
         raise SystemExit(f"{args.broker_url} is not empty: someone else may be using it")
     tmp = Path(tempfile.mkdtemp(prefix="bench-email-"))
@@ -794,8 +752,6 @@ def main() -> None:
     env = configure_environment(args, tmp)
     name = urlsplit(args.db_url).path.lstrip("/")
     print(f"recreating {name} ...", flush=True)
-    from bench.generator import drop_database, recreate_database
-
     recreate_database(args.db_url)
     import django
 
@@ -808,8 +764,8 @@ def main() -> None:
         call_command("migrate", interactive=False, verbosity=0)
         by_merchant = build(args)
         all_ids = sorted(pk for pks in by_merchant.values() for pk in pks)
-        info = machine_info(args)
-        print(f"load average before (1/5/15 min): {loadavg()}", flush=True)
+        info = describe_machine(args)
+        print(f"load average before (1/5/15 min): {load_average()}", flush=True)
 
         broker.flushdb()
         worker = Worker(args, env, tmp / "worker.log")
@@ -864,7 +820,7 @@ def main() -> None:
                 print("   " + problem)
         rss = f"{worker_rss_mb(worker.proc.pid):.0f} MB"
         worker.stop()
-        print(f"load average after the rounds: {loadavg()}", flush=True)
+        print(f"load average after the rounds: {load_average()}", flush=True)
 
         print("\n## Machine\n")
         for key, value in info:
@@ -918,7 +874,7 @@ def main() -> None:
 
         if args.breakdown:
             breakdown(args, by_merchant, media_root, warmup_ids)
-        print(f"\nload average at the end: {loadavg()}")
+        print(f"\nload average at the end: {load_average()}")
     finally:
         if worker is not None:
             worker.stop()

@@ -44,16 +44,15 @@ sys.path.insert(0, os.path.dirname(_BENCH_DIR))
 
 import argparse
 import json
-import platform
 import random
 import statistics
-import subprocess
 import time
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from bench._common import drop_database, machine_info, recreate_database, redis_client
 
 TARGET_RATE = 25_000
 TARGET_RATIO = 0.6
@@ -116,40 +115,6 @@ def configure_environment(args: argparse.Namespace) -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     if args.batch_size:
         os.environ["GENERATOR_BATCH_SIZE"] = str(args.batch_size)
-
-
-# --- database lifecycle -------------------------------------------------------------------------
-
-
-def _maintenance_dsn(db_url: str) -> tuple[str, str]:
-    parts = urlsplit(db_url)
-    name = parts.path.lstrip("/")
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres")), name
-
-
-def recreate_database(db_url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    dsn, name = _maintenance_dsn(db_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(db_url: str) -> None:
-    import psycopg
-    from django.db import connections
-    from psycopg import sql
-
-    connections.close_all()
-    dsn, name = _maintenance_dsn(db_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 # --- data set (not timed) -----------------------------------------------------------------------
@@ -305,15 +270,11 @@ def reset_state(*, restore_cursors: bool) -> None:
 
 
 def flush_broker(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
+    redis_client(url).flushdb()
 
 
 def queued_messages(url: str) -> int:
-    import redis
-
-    return redis.Redis.from_url(url).llen(QUEUE)
+    return redis_client(url).llen(QUEUE)
 
 
 # --- measurements -------------------------------------------------------------------------------
@@ -505,54 +466,6 @@ def profile_generator(args, batch_size: int) -> None:
 # --- report -------------------------------------------------------------------------------------
 
 
-def _date_utc() -> str:
-    return subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
-
-
-def machine_info() -> list[tuple[str, str]]:
-    import celery
-    import django
-    import psycopg
-    from django.db import connection
-
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{mem_kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        memory = "?"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    try:
-        import redis
-
-        broker = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
-        redis_version = broker.info()["redis_version"]
-    except Exception:  # noqa: BLE001 - informational only
-        redis_version = "?"
-    return [
-        ("date (UTC)", _date_utc()),
-        ("nproc", str(os.cpu_count())),
-        ("CPU", cpu),
-        ("memory", memory),
-        ("kernel", platform.release()),
-        ("PostgreSQL", pg),
-        ("Redis", redis_version),
-        ("Python", platform.python_version()),
-        ("Django", django.__version__),
-        ("psycopg", psycopg.__version__),
-        ("Celery", celery.__version__),
-    ]
-
-
 def summarise(values: list[float]) -> tuple[float, float]:
     return max(values), statistics.median(values)
 
@@ -615,7 +528,10 @@ def main() -> None:
             )
 
         print("\n## Machine\n")
-        for key, value in machine_info():
+        info = machine_info(
+            db_url=args.db_url, broker_url=args.broker_url, packages=("django", "psycopg", "celery")
+        )
+        for key, value in info:
             print(f"- {key}: {value}")
 
         gen_best, gen_median = summarise(gen_rates)

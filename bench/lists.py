@@ -42,21 +42,17 @@ sys.path.insert(0, os.path.dirname(_BENCH_DIR))
 
 import argparse
 import json
-import platform
 import random
 import statistics
-import subprocess
 import time
 import unicodedata
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-# The database is created and dropped as bench/generator.py does (same helpers).
-from bench.generator import drop_database, recreate_database
+from bench._common import drop_database, load_average, machine_info, recreate_database
 
 TARGET_P95_MS = 30.0
 TARGET_QUERIES = 10
@@ -490,37 +486,6 @@ def explain(statements) -> None:
 # --- report -------------------------------------------------------------------------------------
 
 
-def machine_info() -> list[tuple[str, str]]:
-    import django
-    import psycopg
-    from django.db import connection
-
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    date_utc = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return [
-        ("date (UTC)", date_utc),
-        ("nproc", nproc),
-        ("CPU", cpu),
-        ("kernel", platform.release()),
-        ("PostgreSQL", pg),
-        ("Python", platform.python_version()),
-        ("Django", django.__version__),
-        ("psycopg", psycopg.__version__),
-        ("load average (1, 5, 15 min) at start", " ".join(f"{v:.2f}" for v in os.getloadavg())),
-    ]
-
-
 def main() -> None:
     args = parse_args()
     configure_environment(args)
@@ -553,7 +518,7 @@ def main() -> None:
                 f"({time.perf_counter() - start:.1f} s, not timed)",
                 flush=True,
             )
-        info = machine_info()
+        info = machine_info(db_url=args.db_url)
         client = Client()
         client.force_login(data["users"]["big"])
         log = QueryLog()
@@ -601,12 +566,12 @@ def main() -> None:
         csv_runs = []
         if not only or any("csv" in o for o in only):
             csv_runs = time_csv_export(client, log)
-        load_end = " ".join(f"{v:.2f}" for v in os.getloadavg())
+        load_end = load_average()
 
         print("\n## Machine\n")
         for key, value in info:
             print(f"- {key}: {value}")
-        print(f"- load average (1, 5, 15 min) at end: {load_end}")
+        print(f"- load average (1/5/15 min) at end: {load_end}")
         print(
             f"\n## Agendamentos Desativados, big merchant ({args.big:,} schedules of "
             f"{args.schedules:,}; {args.requests} timed requests per case after "

@@ -26,7 +26,6 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import timeit  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
@@ -41,6 +40,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench._common import machine_info  # noqa: E402
 from billing.febraban import parse  # noqa: E402
 from billing.numbers import bank_account, boleto_numbers, reference_boleto_numbers  # noqa: E402
 
@@ -208,10 +208,9 @@ def cross_check(checks: int, seed: int) -> bool:
 
 def main() -> int:
     args = parse_args()
-    print(
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} CPUs\n"
-    )
+    for key, value in machine_info(packages=()):
+        print(f"- {key}: {value}")
+    print()
     within_budget = True
     if not args.no_timing:
         within_budget = timing(args.number, args.repeat)

@@ -39,13 +39,14 @@ sys.path.insert(0, os.path.dirname(_HERE))
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import io  # noqa: E402
-import platform  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from bench._common import machine_info, pdf_stack, version  # noqa: E402
 
 TARGET_MS = 50
 TARGET_RATIO = 2.5
@@ -380,34 +381,9 @@ def skeleton_cost() -> float:
     return statistics.median(times)
 
 
-def machine_info() -> list[tuple[str, str]]:
-    import django
-    import pydyf
-    import reportlab
-    import segno
-    import weasyprint
-    from weasyprint.text.ffi import harfbuzz_subset, pango
-
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    pango_version = pango.pango_version()
-    return [
-        ("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
-        ("load average (1/5/15 min)", " / ".join(f"{v:.2f}" for v in os.getloadavg())),
-        ("OS", platform.platform()),
-        ("Python", platform.python_version()),
-        ("Django", django.__version__),
-        ("WeasyPrint / pydyf", f"{weasyprint.__version__} / {pydyf.__version__}"),
-        ("Pango", f"{pango_version // 10000}.{pango_version // 100 % 100}.{pango_version % 100}"),
-        ("HarfBuzz subsetter", "libharfbuzz-subset" if harfbuzz_subset else "none (fontTools!)"),
-        ("ReportLab / segno", f"{reportlab.Version} / {segno.__version__}"),
-    ]
+def describe_machine() -> list[tuple[str, str]]:
+    rendering = ("ReportLab / segno", f"{version('reportlab')} / {version('segno')}")
+    return [*machine_info(packages=("django",)), *pdf_stack(), rendering]
 
 
 def main() -> None:
@@ -420,8 +396,8 @@ def main() -> None:
     engines = {"WeasyPrint": render_boleto_pdf, "ReportLab": render_reportlab}
 
     print("Machine")
-    for key, value in machine_info():
-        print(f"  {key:26s} {value}")
+    for key, value in describe_machine():
+        print(f"  {key:36s} {value}")
     pix = "without" if args.no_pix else "with"
     print(f"\n{args.boletos} different boletos (4 banks, {pix} Pix QR), one process\n")
 

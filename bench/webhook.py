@@ -76,7 +76,17 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from bench._common import (
+    cpu_model,
+    drop_database,
+    postgres_show,
+    psycopg_dsn,
+    recreate_database,
+    redis_client,
+    version,
+)
 
 TARGET_RPS = 1200
 TARGET_P99_MS = 25.0
@@ -160,65 +170,34 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
 # --- database and broker lifecycle --------------------------------------------------------------
 
 
-def _maintenance_dsn(db_url: str) -> tuple[str, str]:
-    parts = urlsplit(db_url)
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres")), parts.path.lstrip("/")
-
-
-def _pg(db_url: str) -> str:
-    return urlunsplit(urlsplit(db_url)._replace(scheme="postgresql"))
-
-
-def recreate_database(args) -> None:
+def setup_database(args) -> None:
+    """A new database with the migrations applied and the one-row view's table."""
     import psycopg
-    from psycopg import sql
 
-    dsn, name = _maintenance_dsn(args.db_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    recreate_database(args.db_url)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
         cwd=ROOT,
         env=server_env(args),
         check=True,
     )
-    with psycopg.connect(_pg(args.db_url), autocommit=True) as conn:
+    with psycopg.connect(psycopg_dsn(args.db_url), autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE bench_one_row (id bigserial PRIMARY KEY, body jsonb NOT NULL, "
             "created_at timestamptz NOT NULL)"
         )
 
 
-def drop_database(args) -> None:
-    import psycopg
-    from psycopg import sql
-
-    dsn, name = _maintenance_dsn(args.db_url)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def redis_client(args):
-    import redis
-
-    return redis.Redis.from_url(args.broker_url)
-
-
 def reset_state(args) -> None:
     import psycopg
 
-    with psycopg.connect(_pg(args.db_url), autocommit=True) as conn:
+    with psycopg.connect(psycopg_dsn(args.db_url), autocommit=True) as conn:
         conn.execute("TRUNCATE notifications_emailevent RESTART IDENTITY CASCADE")
         conn.execute("TRUNCATE bench_one_row RESTART IDENTITY")
         conn.execute("VACUUM ANALYZE notifications_emailevent")
         conn.execute("VACUUM ANALYZE bench_one_row")
         conn.execute("CHECKPOINT")
-    redis_client(args).flushdb()
+    redis_client(args.broker_url).flushdb()
 
 
 # --- gunicorn -----------------------------------------------------------------------------------
@@ -424,7 +403,7 @@ def run_wrk(args, lua: str, path: str, mode: str, seconds: int, cycle=()) -> dic
 def count_rows(args) -> int:
     import psycopg
 
-    with psycopg.connect(_pg(args.db_url)) as conn:
+    with psycopg.connect(psycopg_dsn(args.db_url)) as conn:
         return conn.execute("SELECT count(*) FROM notifications_emailevent").fetchone()[0]
 
 
@@ -434,7 +413,7 @@ def count_rows(args) -> int:
 def verify(args, unique: dict, replay: dict, sweep: dict, warmups: int) -> dict:
     import psycopg
 
-    with psycopg.connect(_pg(args.db_url)) as conn:
+    with psycopg.connect(psycopg_dsn(args.db_url)) as conn:
         rows, distinct_keys, distinct_ids = conn.execute(
             "SELECT count(*), count(DISTINCT dedupe_key), count(DISTINCT raw->>'ID') "
             "FROM notifications_emailevent"
@@ -456,10 +435,10 @@ def verify(args, unique: dict, replay: dict, sweep: dict, warmups: int) -> dict:
         and not sweep["errors"]
     )
     tasks: dict[str, int] = {}
-    for raw in redis_client(args).lrange(QUEUE, 0, -1):
+    for raw in redis_client(args.broker_url).lrange(QUEUE, 0, -1):
         name = json.loads(raw).get("headers", {}).get("task", "?")
         tasks[name] = tasks.get(name, 0) + 1
-    with psycopg.connect(_pg(args.db_url)) as conn:
+    with psycopg.connect(psycopg_dsn(args.db_url)) as conn:
         pending = conn.execute(
             "SELECT count(*) FROM notifications_emailevent "
             "WHERE processed_at IS NULL AND outcome = 'pending'"
@@ -536,7 +515,7 @@ def measure_latency(args, tmp: str) -> dict:
             raise RuntimeError(f"webhook answered {resp.status}")
 
     def processed() -> int:
-        with psycopg.connect(_pg(args.db_url)) as db:
+        with psycopg.connect(psycopg_dsn(args.db_url)) as db:
             return db.execute(
                 "SELECT count(*) FROM notifications_emailevent WHERE processed_at IS NOT NULL"
             ).fetchone()[0]
@@ -561,7 +540,7 @@ def measure_latency(args, tmp: str) -> dict:
         deadline = time.monotonic() + 60
         while processed() < n and time.monotonic() < deadline:
             time.sleep(0.2)
-        with psycopg.connect(_pg(args.db_url)) as db:
+        with psycopg.connect(psycopg_dsn(args.db_url)) as db:
             done, p50, p99, top = db.execute(
                 "SELECT count(*), "
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)), "
@@ -619,7 +598,7 @@ def profile_in_process(args) -> None:
     logging.getLogger("notifications").setLevel(logging.WARNING)  # the log line per event
     recreate = not table_exists(args)
     if recreate:
-        recreate_database(args)
+        setup_database(args)
     reset_state(args)
     client = Client(
         HTTP_HOST="127.0.0.1",
@@ -691,7 +670,7 @@ def table_exists(args) -> bool:
     import psycopg
 
     try:
-        with psycopg.connect(_pg(args.db_url)) as conn:
+        with psycopg.connect(psycopg_dsn(args.db_url)) as conn:
             return bool(
                 conn.execute("SELECT to_regclass('bench_one_row') IS NOT NULL").fetchone()[0]
             )
@@ -702,49 +681,33 @@ def table_exists(args) -> bool:
 # --- main ---------------------------------------------------------------------------------------
 
 
-def machine_info() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import django
-    import gunicorn
-    import psycopg
-
-    with psycopg.connect(_maintenance_dsn(sys.argv and _ARGS.db_url)[0]) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]
+def machine_info(args) -> str:
+    (pg,) = postgres_show(args.db_url, "server_version")
     wrk_v = "no wrk"
     if shutil.which("wrk"):
         wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
         wrk_v = (wrk_v.stdout + wrk_v.stderr).splitlines()[0]
     return (
-        f"{time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime())}; {cpu}, {os.cpu_count()} "
-        f"logical cores, {platform.platform()}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, gunicorn {gunicorn.__version__}, psycopg {psycopg.__version__}, "
+        f"{time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime())}; {cpu_model()}, "
+        f"{os.cpu_count()} logical cores, {platform.platform()}, "
+        f"Python {platform.python_version()}, Django {version('django')}, "
+        f"gunicorn {version('gunicorn')}, psycopg {version('psycopg')}, "
         f"PostgreSQL {pg}, {wrk_v}; load average {os.getloadavg()[0]:.2f}"
     )
 
 
-_ARGS = None
-
-
 def main() -> int:
-    global _ARGS
-    args = _ARGS = parse_args()
+    args = parse_args()
     classes = ["sync", "gthread"] if args.worker_class == "both" else [args.worker_class]
-    print(machine_info(), flush=True)
+    print(machine_info(args), flush=True)
     if args.profile_only:
-        recreate_database(args)
+        setup_database(args)
         try:
             profile_in_process(args)
         finally:
             if not args.keep_db:
-                drop_database(args)
-            redis_client(args).flushdb()
+                drop_database(args.db_url)
+            redis_client(args.broker_url).flushdb()
         return 0
     print(
         f"wrk: {args.wrk_threads} threads, {args.connections} connections, {args.duration} s per "
@@ -755,7 +718,7 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="bench-webhook-")
     lua = os.path.join(tmp, "webhook.lua")
     write_lua(lua)
-    recreate_database(args)
+    setup_database(args)
     results: list[tuple[str, str, dict]] = []
     checks: dict[str, dict] = {}
     failures: list[str] = []
@@ -890,8 +853,8 @@ def main() -> int:
             profile_in_process(args)
     finally:
         if not args.keep_db:
-            drop_database(args)
-        redis_client(args).flushdb()
+            drop_database(args.db_url)
+        redis_client(args.broker_url).flushdb()
     return 1 if failures else 0
 
 

