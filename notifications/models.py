@@ -201,6 +201,13 @@ class MerchantAlert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.schedule_id}"
 
+    @property
+    def action_text(self) -> str:
+        """What the merchant should do next, in words that fit the cause."""
+        from notifications.alert_texts import alert_action
+
+        return alert_action(kind=self.kind, cause=self.cause)
+
 
 class SupportTicket(MerchantOwnedModel):
     """A merchant's question to support (chamado), usually about a deactivated schedule.

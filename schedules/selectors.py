@@ -224,9 +224,12 @@ CAUSE_HINTS = {
         "O cliente pediu para não receber estes e-mails. Combine com ele antes de voltar a "
         "enviar, ou informe outro endereço."
     ),
-    DeactivationCause.PROVIDER_BLOCKED: _lazy(
-        "O provedor de e-mail bloqueou o envio para este endereço. Confirme o endereço com o "
-        "cliente ou informe outro."
+    DeactivationCause.ESP_SUPPRESSED: _lazy(
+        "O provedor de e-mail da plataforma não envia mais para este endereço: ele está na "
+        "lista de bloqueio do provedor, em geral por uma devolução anterior. Se o endereço "
+        "estiver correto, abra um chamado: o suporte pode retirar o bloqueio, e então você "
+        "reativa mantendo o e-mail (marque a confirmação abaixo). Se não estiver, informe o "
+        "endereço correto."
     ),
 }
 
