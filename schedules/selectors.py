@@ -302,6 +302,10 @@ def _history_detail(event) -> str:
     return ""
 
 
+# Effects the timeline does not spell out: the event's own title says it all.
+_SILENT_EFFECTS = {"recorded", "unmatched"}
+
+
 def schedule_timeline(*, schedule: Schedule) -> list[dict]:
     """Every event of a schedule, newest first: its history (with who did it), each installment
     issued or skipped, each email sent, every provider event about those emails (with the
@@ -387,13 +391,11 @@ def schedule_timeline(*, schedule: Schedule) -> list[dict]:
         "outbound_email__boleto"
     ):
         detail = cause_label(event.cause) if event.cause else ""
-        if event.outbound_email.schedule_epoch < schedule.epoch and event.action in {
-            "soft",
-            "hard",
-        }:
-            # email-delivery.md §5.3: an event about an email sent before the last reactivation
-            # is kept on the timeline but never deactivates again.
-            note = _("e-mail anterior à reativação: sem efeito no agendamento")
+        # What the policy did with it, recorded when it decided (never guessed here from the
+        # schedule's state now: the bounce that deactivated stays the cause after a
+        # reactivation). Informational events and unknown effects add nothing.
+        if event.effect and event.effect not in _SILENT_EFFECTS:
+            note = event.get_effect_display()
             detail = f"{detail} ({note})" if detail else note
         entries.append(
             {
