@@ -479,6 +479,32 @@ def schedule_deactivation(*, schedule: Schedule) -> dict | None:
     }
 
 
+def schedule_email_suspect(*, schedule: Schedule):
+    """The provider event that made the customer's current address suspect, or None.
+
+    An ESP still retrying reported that the receiver called the address nonexistent (Brevo
+    ``deferred`` with 5.1.1): the policy recorded the effect ``suspect`` and changed nothing
+    else. The address stays suspect until that email is delivered or fails for good, a new
+    reactivation starts another epoch, or the address changes. One query."""
+    from notifications.models import EmailEvent
+    from notifications.policy import DELIVERED
+
+    if schedule.status != ScheduleStatus.ACTIVE:
+        return None
+    return (
+        EmailEvent.objects.filter(
+            outbound_email__schedule=schedule,
+            outbound_email__schedule_epoch=schedule.epoch,
+            outbound_email__recipient__iexact=schedule.customer.email,
+            outbound_email__state__lt=DELIVERED,
+            effect=EmailEvent.Effect.SUSPECT,
+        )
+        .only("diagnostic", "enhanced_status", "received_at")
+        .order_by("-received_at", "-id")
+        .first()
+    )
+
+
 def schedule_undelivered_boletos(*, schedule: Schedule):
     """Issued boletos of this schedule that were not delivered (the ones a reactivation can send
     again), oldest first."""

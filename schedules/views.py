@@ -253,6 +253,7 @@ class ScheduleDetailView(MerchantScopedMixin, DetailView):
             skipped_on_reactivation=selectors.schedule_skipped_on_reactivation(schedule=schedule),
             timeline=selectors.schedule_timeline(schedule=schedule),
             deactivation=selectors.schedule_deactivation(schedule=schedule),
+            email_suspect=selectors.schedule_email_suspect(schedule=schedule),
             missed=selectors.schedule_missed_installments(schedule=schedule),
         )
         return context
