@@ -206,6 +206,7 @@ def merchant_alert_email(*, alert_id: int) -> bool:
             }
             context["warning"] = alert.kind == MerchantAlert.Kind.DELIVERY_FAILING
             context["action"] = alert.action_text
+            context["cause_code"] = alert.cause
             if context["warning"]:
                 subject = translation.gettext(
                     "Boleto do agendamento nº %(number)s não entregue: %(cause)s"

@@ -237,6 +237,8 @@ class ReactivationForm(forms.Form):
                 "Manter o e-mail atual: o cliente concordou em voltar a receber os boletos "
                 "por e-mail"
             )
+            # The customer received it: nothing was "not delivered".
+            self.fields["resend"].label = _("Reenviar este boleto para o e-mail acima")
         else:
             self.fields["email"].help_text = _(
                 "Corrija o endereço, ou mantenha-o e marque a confirmação abaixo."

@@ -470,8 +470,12 @@ def schedule_deactivation(*, schedule: Schedule) -> dict | None:
             .first()
         )
         diagnostic = alert.diagnostic if alert else ""
+    from notifications.alert_texts import needs_consent
+
     return {
         "cause": schedule.deactivation_cause,
+        # Complaint / unsubscribe: nothing to "fix"; reactivating needs the customer's consent.
+        "consent": needs_consent(schedule.deactivation_cause),
         "label": cause_label(schedule.deactivation_cause),
         "hint": CAUSE_HINTS.get(schedule.deactivation_cause, ""),
         "diagnostic": diagnostic,
