@@ -20,8 +20,9 @@ class EmailEventAdmin(admin.ModelAdmin):
         "cause",
         "enhanced_status",
         "outcome",
+        "effect",
     ]
-    list_filter = ["esp_name", "event_type", "action", "cause", "outcome"]
+    list_filter = ["esp_name", "event_type", "action", "cause", "outcome", "effect"]
     search_fields = ["recipient", "message_id", "event_id"]
     date_hierarchy = "received_at"
 

@@ -5,11 +5,15 @@
 
 * ``deliver`` — the receiving server accepted the message: reset the soft-failure counter.
 * ``record``  — informational (queued, sent, deferred while the ESP still retries, opened,
-  clicked, auto-replies, unknown): store it and show it on the timeline, nothing else.
+  clicked, auto-replies, unknown): store it and show it on the timeline, nothing else. A
+  record may carry a cause when the receiver already named one while the ESP still retries
+  (Brevo ``deferred`` with 5.1.1): the address is then "suspeito", never deactivated on it.
 * ``soft``    — a *final* transient failure for this message (the ESP stopped retrying):
   counts toward the soft-failure threshold (product.md "Delivery", email-delivery.md §6.4).
 * ``hard``    — permanent: deactivate the schedule now (nonexistent address, ESP
-  suppression, spam complaint, unsubscribe).
+  suppression, spam complaint, unsubscribe). An address on the ESP's own suppression list
+  (fed by earlier bounces) is its own cause, ``esp_suppressed``: support can clear it, so
+  the merchant may keep the address; complaint/unsubscribe lists keep those causes.
 * ``sender``  — a problem on our side (reputation, content, authentication, message size,
   template/API failure): never deactivates the customer; alert ops / the merchant.
 
@@ -76,10 +80,11 @@ PROVIDER_BLOCKED = DeactivationCause.PROVIDER_BLOCKED.value
 SENDING_PROBLEM = DeactivationCause.SENDING_PROBLEM.value
 OTHER = DeactivationCause.OTHER.value
 
-# An address refused because it sits on the ESP's suppression list when the payload does not
-# say which list (Brevo ``blocked``, Mailjet ``preblocked``, SES ``OnAccountSuppressionList``,
-# Postmark 406 "inactive recipient"): these lists are fed mostly by earlier hard bounces.
-SUPPRESSED = INVALID_ADDRESS
+# An address refused because it sits on the ESP's suppression list (Brevo ``blocked``,
+# Mailjet ``preblocked``, SES ``OnAccountSuppressionList``, Postmark 406 "inactive recipient",
+# Mailgun ``suppress-bounce``, SendGrid dropped "Bounced Address"): fed mostly by earlier hard
+# bounces, cleared by support at the ESP. Not "invalid address": the address may be right.
+SUPPRESSED = DeactivationCause.ESP_SUPPRESSED.value
 
 DIAGNOSTIC_MAX = 500
 
@@ -463,7 +468,9 @@ def _sendgrid(raw: Any, ev: _EventView, facts: _Facts) -> _Verdict | None:
         # Dropped before sending. SendGrid names the suppression list only in ``reason`` (an
         # enumerated value such as "Bounced Address"), exactly what anymail maps too.
         reason = _low(_get(raw, "type")) or _low(_get(raw, "reason"))
-        if reason in ("bounced address", "bounce", "invalid", "invalid address"):
+        if reason in ("bounced address", "bounce"):  # SendGrid's bounce suppression list
+            return _fixed(HARD, SUPPRESSED)
+        if reason in ("invalid", "invalid address"):
             return _fixed(HARD, INVALID_ADDRESS)
         if reason in ("unsubscribed address", "unsubscribed group", "unsubscribe"):
             return _fixed(HARD, UNSUBSCRIBED)
@@ -477,11 +484,11 @@ def _sendgrid(raw: Any, ev: _EventView, facts: _Facts) -> _Verdict | None:
 
 
 _MAILGUN_SUPPRESSIONS = {
-    "suppress-bounce": INVALID_ADDRESS,
+    "suppress-bounce": SUPPRESSED,
     "suppress-unsubscribe": UNSUBSCRIBED,
     "suppress-complaint": SPAM_COMPLAINT,
 }
-_MAILGUN_SUPPRESSION_CODES = {"605": INVALID_ADDRESS, "606": UNSUBSCRIBED, "607": SPAM_COMPLAINT}
+_MAILGUN_SUPPRESSION_CODES = {"605": SUPPRESSED, "606": UNSUBSCRIBED, "607": SPAM_COMPLAINT}
 
 
 def _mailgun(raw: Any, ev: _EventView, facts: _Facts) -> _Verdict | None:
@@ -563,11 +570,13 @@ _POSTMARK_BOUNCE_TYPES: dict[str, _Verdict] = {
     "HardBounce": _default(HARD, INVALID_ADDRESS),
     # Postmark stopped trying ("Soft bounce / Undeliverable"): final, mailbox full/quota/...
     "SoftBounce": _default(SOFT, MAILBOX_FULL),
-    # "Message delayed": may be interim, but Postmark sends no guaranteed follow-up, so it is
-    # treated as a final soft failure (email-delivery.md §8).
-    "Transient": _default(SOFT, SERVER_UNAVAILABLE),
-    # Temporary DNS error: listed with the per-attempt (still retrying) signals in §1.3/§3.
-    "DnsError": _RECORD,
+    # "Message delayed": Postmark is still trying (anymail: deferred). Informational (issue 10
+    # item 6; overrides email-delivery.md §8): a final failure or a delivery follows, and the
+    # delivery sweeper warns the merchant if neither comes.
+    "Transient": _RECORD,
+    # A DNS error on the recipient's domain: Postmark does not deliver this message. A soft
+    # failure (retried by us, the merchant warned), never hard whatever the SMTP text says.
+    "DnsError": _fixed(SOFT, SERVER_UNAVAILABLE),
     "OpenRelayTest": _RECORD,
     "Unsubscribe": _fixed(HARD, UNSUBSCRIBED),
     "Subscribe": _RECORD,
@@ -592,7 +601,7 @@ _POSTMARK_BOUNCE_TYPES: dict[str, _Verdict] = {
 }
 
 _POSTMARK_SUPPRESSION_REASONS = {
-    "HardBounce": INVALID_ADDRESS,
+    "HardBounce": SUPPRESSED,  # Postmark deactivated the address after a hard bounce
     "SpamComplaint": SPAM_COMPLAINT,
     "ManualSuppression": UNSUBSCRIBED,
 }
@@ -653,7 +662,9 @@ def _amazon_ses(raw: Any, ev: _EventView, facts: _Facts) -> _Verdict | None:
         bounce_type = _str(bounce.get("bounceType"))
         subtype = _str(bounce.get("bounceSubType"))
         if bounce_type == "Permanent":
-            if subtype in ("NoEmail", "Suppressed", "OnAccountSuppressionList"):
+            if subtype in ("Suppressed", "OnAccountSuppressionList"):
+                return _fixed(HARD, SUPPRESSED)
+            if subtype == "NoEmail":
                 return _fixed(HARD, INVALID_ADDRESS)
             return _default(HARD, INVALID_ADDRESS)  # General: unless a specific code says else
         if bounce_type == "Transient":
@@ -731,7 +742,7 @@ _BREVO_EVENTS: dict[str, _Verdict] = {
     "hard_bounce": _default(HARD, INVALID_ADDRESS),
     "soft_bounce": _default(SOFT, MAILBOX_FULL),  # Brevo stopped retrying: final
     "invalid_email": _fixed(HARD, INVALID_ADDRESS),
-    "blocked": _fixed(HARD, SUPPRESSED),  # on Brevo's blocklist
+    "blocked": _fixed(HARD, SUPPRESSED),  # on Brevo's blocklist (suppression list)
     "spam": _fixed(HARD, SPAM_COMPLAINT),
     "complaint": _fixed(HARD, SPAM_COMPLAINT),
     # anymail maps "unsubscribe" only; "unsubscribed" comes out as unknown (§8).
@@ -747,13 +758,14 @@ def _brevo(raw: Any, ev: _EventView, facts: _Facts) -> _Verdict | None:
     facts.finalize(ev)
     if name == "deferred":
         # Brevo sometimes files a clear permanent address failure (5.1.1) under "deferred"
-        # (anymail notes it "mis-categorizes"). The code is the more specific signal, but the
-        # label still says "retrying": count it as a soft failure, never deactivate on it.
+        # (anymail notes it "mis-categorizes"). Brevo still retries, so it stays informational
+        # (no failure counted, no resend by us), but it names the cause: the address is
+        # "suspeito" for the merchant until a delivery or a final failure settles it.
         by_code = (
             _code_verdict(facts.enhanced, hard_label=False) if facts.enhanced_class == "5" else None
         )
         if by_code is not None and by_code.action == HARD:
-            return _fixed(SOFT, by_code.cause)
+            return _fixed(RECORD, by_code.cause)
         return _RECORD
     return _BREVO_EVENTS.get(name)
 
@@ -947,7 +959,9 @@ def _generic(ev: _EventView, raw: Any, facts: _Facts) -> _Verdict:
         return _fixed(SENDER, SENDING_PROBLEM)  # template / render / API failure
     if kind == "rejected":
         # The ESP refused to send (anymail): suppression list, policy or invalid address.
-        if reason in ("invalid", "bounced"):
+        if reason == "bounced":  # anymail: "on the ESP's bounce suppression list"
+            return _fixed(HARD, SUPPRESSED)
+        if reason == "invalid":
             return _fixed(HARD, INVALID_ADDRESS)
         if reason == "spam":
             return _fixed(HARD, SPAM_COMPLAINT)
@@ -1012,7 +1026,12 @@ def _classify(event: Any, esp_name: Any = None) -> Classification:
 
 def _result(verdict: _Verdict, facts: _Facts) -> Classification:
     action = verdict.action if verdict.action in ACTIONS else RECORD
-    cause = "" if action in (DELIVER, RECORD) else (verdict.cause or OTHER)
+    if action == DELIVER:
+        cause = ""
+    elif action == RECORD:
+        cause = verdict.cause  # "" unless the address is suspect (see the module docstring)
+    else:
+        cause = verdict.cause or OTHER
     return Classification(
         action=action,
         cause=cause,

@@ -23,6 +23,41 @@ class EmailEvent(models.Model):
         STALE = "stale", _("Sem efeito (antigo ou repetido)")
         FAILED = "failed", _("Erro no processamento")
 
+    class Effect(models.TextChoices):
+        """What the policy did with the event, recorded when it decided (the timeline shows it;
+        it is never recomputed from the schedule's state at render time). The values are the
+        policy's decisions (notifications/policy.py)."""
+
+        RECORDED = "recorded", _("apenas registrado")
+        DEFERRED = "deferred", _("entrega em andamento: o provedor ainda está tentando")
+        SUSPECT = (
+            "suspect",
+            _("endereço marcado como suspeito: o provedor ainda está tentando entregar"),
+        )
+        DELIVERED = "delivered", _("boleto marcado como entregue")
+        RETRY_AND_WARN = "retry_and_warn", _("nova tentativa de envio agendada; lojista avisado")
+        RETRY = "retry", _("nova tentativa de envio agendada")
+        SUPERSEDED = "superseded_attempt", _("tentativa anterior: sem efeito (já houve outra)")
+        DEACTIVATED = "deactivated", _("agendamento desativado")
+        OLD_EPOCH = (
+            "undelivered_old_epoch",
+            _("e-mail anterior à reativação: sem efeito no agendamento"),
+        )
+        OLD_ADDRESS = (
+            "undelivered_old_address",
+            _("e-mail para um endereço anterior: sem efeito no agendamento"),
+        )
+        NOT_ACTIVE = (
+            "undelivered_schedule_not_active",
+            _("boleto não entregue; o agendamento já não estava ativo"),
+        )
+        STALE = "stale", _("repetido ou fora de ordem: sem efeito")
+        OPS_ALERT = (
+            "ops_alert",
+            _("problema do nosso lado: equipe da plataforma avisada, nada muda no agendamento"),
+        )
+        UNMATCHED = "unmatched", _("sem e-mail correspondente")
+
     # Unique through Meta.constraints (not unique=True, which on PostgreSQL adds a second,
     # LIKE-pattern index that every insert would write and nothing reads).
     dedupe_key = models.CharField(max_length=64)
@@ -56,6 +91,8 @@ class EmailEvent(models.Model):
     enhanced_status = models.CharField(max_length=10, blank=True)
     diagnostic = models.CharField(max_length=500, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    # Set by the policy with the outcome; "" for events processed before it was recorded.
+    effect = models.CharField(max_length=32, choices=Effect.choices, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -200,6 +237,13 @@ class MerchantAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.schedule_id}"
+
+    @property
+    def action_text(self) -> str:
+        """What the merchant should do next, in words that fit the cause."""
+        from notifications.alert_texts import alert_action
+
+        return alert_action(kind=self.kind, cause=self.cause)
 
 
 class SupportTicket(MerchantOwnedModel):

@@ -51,6 +51,7 @@ def email_event_apply(event: EmailEvent) -> str:
     decision (one line)."""
     facts: dict = {}
     outcome, decision = _apply(event, facts)
+    event.effect = _effect(event, decision)
     logger.log(
         logging.WARNING if decision in ("deactivated", "ops_alert") else logging.INFO,
         "event=delivery_decision email_event=%s esp=%s event_type=%s action=%s cause=%s "
@@ -69,6 +70,15 @@ def email_event_apply(event: EmailEvent) -> str:
         outcome,
     )
     return outcome
+
+
+def _effect(event: EmailEvent, decision: str) -> str:
+    """The effect recorded on the event (saved by the caller): the decision, except that an
+    informational event naming a cause while the ESP still retries (Brevo deferred 5.1.1)
+    marks the address suspect, even when an earlier deferral already moved the state."""
+    if event.action == "record" and event.cause and decision in ("deferred", "stale"):
+        return EmailEvent.Effect.SUSPECT
+    return decision if decision in EmailEvent.Effect.values else ""
 
 
 def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
@@ -137,7 +147,10 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
         boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
         boleto.save(update_fields=["delivery_status", "updated_at"])
         if not current:
-            return EmailEvent.Outcome.APPLIED, "undelivered_old_epoch_or_address"
+            old_epoch = outbound.schedule_epoch != schedule.epoch
+            return EmailEvent.Outcome.APPLIED, (
+                "undelivered_old_epoch" if old_epoch else "undelivered_old_address"
+            )
         if schedule_deactivate(
             schedule=schedule,
             cause=event.cause or "other",

@@ -205,6 +205,8 @@ def merchant_alert_email(*, alert_id: int) -> bool:
                 "pdf_url": base + reverse("billing:boleto_pdf", args=[boleto.pk]) if boleto else "",
             }
             context["warning"] = alert.kind == MerchantAlert.Kind.DELIVERY_FAILING
+            context["action"] = alert.action_text
+            context["cause_code"] = alert.cause
             if context["warning"]:
                 subject = translation.gettext(
                     "Boleto do agendamento nº %(number)s não entregue: %(cause)s"

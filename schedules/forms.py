@@ -222,11 +222,23 @@ class ReactivationForm(forms.Form):
             del self.fields["keep_email"]
             self.fields["email"].label = _("Novo e-mail do cliente")
             self.fields["email"].help_text = _("Deve ser diferente do endereço atual.")
+        elif self.cause == DeactivationCause.ESP_SUPPRESSED:
+            # The address may be right: once support has cleared the provider's suppression,
+            # the merchant keeps it by confirming so (issue 10 item 6).
+            self.fields["keep_email"].label = _(
+                "Manter o e-mail atual: o suporte já retirou o bloqueio deste endereço no "
+                "provedor de e-mail"
+            )
+            self.fields["email"].help_text = _(
+                "Corrija o endereço, ou mantenha-o e marque a confirmação abaixo."
+            )
         elif self.cause in (DeactivationCause.SPAM_COMPLAINT, DeactivationCause.UNSUBSCRIBED):
             self.fields["keep_email"].label = _(
                 "Manter o e-mail atual: o cliente concordou em voltar a receber os boletos "
                 "por e-mail"
             )
+            # The customer received it: nothing was "not delivered".
+            self.fields["resend"].label = _("Reenviar este boleto para o e-mail acima")
         else:
             self.fields["email"].help_text = _(
                 "Corrija o endereço, ou mantenha-o e marque a confirmação abaixo."

@@ -35,7 +35,13 @@ class DeactivationCause(models.TextChoices):
     SERVER_UNAVAILABLE = "server_unavailable", _("Servidor de e-mail indisponível")
     SPAM_COMPLAINT = "spam_complaint", _("Marcado como spam pelo cliente")
     UNSUBSCRIBED = "unsubscribed", _("Cliente pediu para não receber e-mails")
-    PROVIDER_BLOCKED = "provider_blocked", _("Bloqueado pelo provedor de e-mail")
+    # The address is on our email provider's suppression list (an earlier bounce, or added by
+    # the provider): the provider refuses to send to it. Support can clear the suppression; the
+    # address may be right.
+    ESP_SUPPRESSED = "esp_suppressed", _("Bloqueado pelo provedor de e-mail")
+    # The customer's mail server refused *our* message (reputation, content, SPF/DKIM/DMARC):
+    # a problem on our side, never a deactivation cause.
+    PROVIDER_BLOCKED = "provider_blocked", _("Mensagem recusada pelo servidor do cliente")
     SENDING_PROBLEM = "sending_problem", _("Problema no envio")
     OTHER = "other", _("Outro motivo")
 

@@ -224,9 +224,12 @@ CAUSE_HINTS = {
         "O cliente pediu para não receber estes e-mails. Combine com ele antes de voltar a "
         "enviar, ou informe outro endereço."
     ),
-    DeactivationCause.PROVIDER_BLOCKED: _lazy(
-        "O provedor de e-mail bloqueou o envio para este endereço. Confirme o endereço com o "
-        "cliente ou informe outro."
+    DeactivationCause.ESP_SUPPRESSED: _lazy(
+        "O provedor de e-mail da plataforma não envia mais para este endereço: ele está na "
+        "lista de bloqueio do provedor, em geral por uma devolução anterior. Se o endereço "
+        "estiver correto, abra um chamado: o suporte pode retirar o bloqueio, e então você "
+        "reativa mantendo o e-mail (marque a confirmação abaixo). Se não estiver, informe o "
+        "endereço correto."
     ),
 }
 
@@ -297,6 +300,10 @@ def _history_detail(event) -> str:
     if data.get("cause"):
         return cause_label(data["cause"])
     return ""
+
+
+# Effects the timeline does not spell out: the event's own title says it all.
+_SILENT_EFFECTS = {"recorded", "unmatched"}
 
 
 def schedule_timeline(*, schedule: Schedule) -> list[dict]:
@@ -384,13 +391,11 @@ def schedule_timeline(*, schedule: Schedule) -> list[dict]:
         "outbound_email__boleto"
     ):
         detail = cause_label(event.cause) if event.cause else ""
-        if event.outbound_email.schedule_epoch < schedule.epoch and event.action in {
-            "soft",
-            "hard",
-        }:
-            # email-delivery.md §5.3: an event about an email sent before the last reactivation
-            # is kept on the timeline but never deactivates again.
-            note = _("e-mail anterior à reativação: sem efeito no agendamento")
+        # What the policy did with it, recorded when it decided (never guessed here from the
+        # schedule's state now: the bounce that deactivated stays the cause after a
+        # reactivation). Informational events and unknown effects add nothing.
+        if event.effect and event.effect not in _SILENT_EFFECTS:
+            note = event.get_effect_display()
             detail = f"{detail} ({note})" if detail else note
         entries.append(
             {
@@ -465,13 +470,43 @@ def schedule_deactivation(*, schedule: Schedule) -> dict | None:
             .first()
         )
         diagnostic = alert.diagnostic if alert else ""
+    from notifications.alert_texts import needs_consent
+
     return {
         "cause": schedule.deactivation_cause,
+        # Complaint / unsubscribe: nothing to "fix"; reactivating needs the customer's consent.
+        "consent": needs_consent(schedule.deactivation_cause),
         "label": cause_label(schedule.deactivation_cause),
         "hint": CAUSE_HINTS.get(schedule.deactivation_cause, ""),
         "diagnostic": diagnostic,
         "at": schedule.deactivated_at,
     }
+
+
+def schedule_email_suspect(*, schedule: Schedule):
+    """The provider event that made the customer's current address suspect, or None.
+
+    An ESP still retrying reported that the receiver called the address nonexistent (Brevo
+    ``deferred`` with 5.1.1): the policy recorded the effect ``suspect`` and changed nothing
+    else. The address stays suspect until that email is delivered or fails for good, a new
+    reactivation starts another epoch, or the address changes. One query."""
+    from notifications.models import EmailEvent
+    from notifications.policy import DELIVERED
+
+    if schedule.status != ScheduleStatus.ACTIVE:
+        return None
+    return (
+        EmailEvent.objects.filter(
+            outbound_email__schedule=schedule,
+            outbound_email__schedule_epoch=schedule.epoch,
+            outbound_email__recipient__iexact=schedule.customer.email,
+            outbound_email__state__lt=DELIVERED,
+            effect=EmailEvent.Effect.SUSPECT,
+        )
+        .only("diagnostic", "enhanced_status", "received_at")
+        .order_by("-received_at", "-id")
+        .first()
+    )
 
 
 def schedule_undelivered_boletos(*, schedule: Schedule):

@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from billing.models import Boleto, Customer
 from billing.services import BOLETO_ZIP_LIMIT
+from notifications.alert_texts import CONSENT_CAUSES
 from portal.templatetags.money import format_brl
 from portal.tenancy import MerchantRequiredMixin, MerchantScopedMixin, get_for_merchant_or_404
 from schedules import exports, selectors, services
@@ -89,6 +90,8 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                     "at": at.strftime("%d/%m/%Y %H:%M"),
                     "at_iso": at.isoformat(),
                     "reactivate_url": reactivate(schedule.number),
+                    # Complaint / unsubscribe: no email to fix (notifications/alert_texts.py).
+                    "consent": schedule.deactivation_cause in CONSENT_CAUSES,
                     "boleto_id": str(boleto.pk) if boleto else "",
                     "boleto_label": (
                         f"{installment} {boleto.sequence} · {due} {boleto.due_date:%d/%m/%Y}"
@@ -253,6 +256,7 @@ class ScheduleDetailView(MerchantScopedMixin, DetailView):
             skipped_on_reactivation=selectors.schedule_skipped_on_reactivation(schedule=schedule),
             timeline=selectors.schedule_timeline(schedule=schedule),
             deactivation=selectors.schedule_deactivation(schedule=schedule),
+            email_suspect=selectors.schedule_email_suspect(schedule=schedule),
             missed=selectors.schedule_missed_installments(schedule=schedule),
         )
         return context

@@ -61,6 +61,7 @@ SERVER_UNAVAILABLE = DeactivationCause.SERVER_UNAVAILABLE.value
 SPAM = DeactivationCause.SPAM_COMPLAINT.value
 UNSUBSCRIBED = DeactivationCause.UNSUBSCRIBED.value
 PROVIDER_BLOCKED = DeactivationCause.PROVIDER_BLOCKED.value
+SUPPRESSED = DeactivationCause.ESP_SUPPRESSED.value
 SENDING_PROBLEM = DeactivationCause.SENDING_PROBLEM.value
 OTHER = DeactivationCause.OTHER.value
 
@@ -87,10 +88,12 @@ PORTAL_ACTIONS = {
 }
 # Causes compatible with each action, for fixtures without an explicit expectation below.
 ACTION_CAUSES = {
-    HARD: {INVALID, SPAM, UNSUBSCRIBED},
+    HARD: {INVALID, SUPPRESSED, SPAM, UNSUBSCRIBED},
     SOFT: {MAILBOX_FULL, SERVER_UNAVAILABLE, INVALID, OTHER},
     SENDER: {PROVIDER_BLOCKED, SENDING_PROBLEM},
-    RECORD: {""},
+    # A record may name the cause the receiver stated while the ESP still retries (an address
+    # "suspeito", see the Brevo deferred 5.1.1 case).
+    RECORD: {"", INVALID},
     DELIVER: {""},
 }
 # The cause the scenario column of INDEX.md describes, per fixture.
@@ -99,7 +102,7 @@ FIXTURE_CAUSES = {
     "sendgrid_deferred_1.json": "",
     "sendgrid_delivered_1.json": "",
     "sendgrid_spamreport_1.json": SPAM,
-    "sendgrid_dropped_1.json": INVALID,  # "Bounced Address" (held-out chain, trap 7)
+    "sendgrid_dropped_1.json": SUPPRESSED,  # "Bounced Address" (held-out chain, trap 7)
     "mailgun_failed_1.json": INVALID,
     "mailgun_failed_2.json": "",
     "mailgun_delivered_1.json": "",
@@ -519,14 +522,14 @@ CASES = [
     # --- Already suppressed at the ESP: DEACTIVATE NOW, cause = which list ---------------
     ("ses-permanent-suppressed", "amazon_ses", lambda: ses_bounce("Permanent", "Suppressed",
         "5.1.1", "Amazon SES has suppressed sending to this address"),
-        HARD, INVALID, "", "5.1.1", ("bounced", "bounced")),
+        HARD, SUPPRESSED, "", "5.1.1", ("bounced", "bounced")),
     ("ses-on-account-suppression-list", "amazon_ses", lambda: ses_bounce("Permanent",
-        "OnAccountSuppressionList", "5.1.1"), HARD, INVALID, "", "5.1.1",
+        "OnAccountSuppressionList", "5.1.1"), HARD, SUPPRESSED, "", "5.1.1",
         ("bounced", "bounced")),
     ("mailgun-suppress-bounce-605", "mailgun", lambda: mailgun("failed", severity="permanent",
         reason="suppress-bounce", code=605,
         message="Not delivering to previously bounced address"),
-        HARD, INVALID, "605", "", ("bounced", "bounced")),
+        HARD, SUPPRESSED, "605", "", ("bounced", "bounced")),
     ("mailgun-suppress-unsubscribe-606", "mailgun", lambda: mailgun("failed",
         severity="permanent", reason="suppress-unsubscribe", code=606,
         message="Not delivering to unsubscribed address"),
@@ -536,7 +539,7 @@ CASES = [
         message="Not delivering to a user who marked your messages as spam"),
         HARD, SPAM, "607", "", ("bounced", "other")),
     ("sendgrid-dropped-bounced-address", "sendgrid", lambda: sendgrid("dropped",
-        reason="Bounced Address", status="5.0.0"), HARD, INVALID, None, None,
+        reason="Bounced Address", status="5.0.0"), HARD, SUPPRESSED, None, None,
         ("rejected", "bounced")),
     ("sendgrid-dropped-unsubscribed", "sendgrid", lambda: sendgrid("dropped",
         reason="Unsubscribed Address"), HARD, UNSUBSCRIBED, None, None,
@@ -548,23 +551,28 @@ CASES = [
     ("sendgrid-dropped-spam-content-is-ours", "sendgrid", lambda: sendgrid("dropped",
         reason="Spam Content (if spam checker app enabled)"), SENDER, SENDING_PROBLEM, None,
         None, ("rejected", "other")),
-    ("brevo-blocked", "brevo", lambda: brevo("blocked"), HARD, INVALID, "", "",
+    ("brevo-blocked", "brevo", lambda: brevo("blocked"), HARD, SUPPRESSED, "", "",
         ("rejected", "blocked")),
     ("mailjet-preblocked", "mailjet", lambda: mailjet("blocked", error_related_to="mailjet",
-        error="preblocked"), HARD, INVALID, None, None, ("rejected", "blocked")),
+        error="preblocked"), HARD, SUPPRESSED, None, None, ("rejected", "blocked")),
+    ("mailjet-blacklisted", "mailjet", lambda: mailjet("blocked", error_related_to="mailjet",
+        error="blacklisted"), HARD, SUPPRESSED, None, None, ("rejected", "blocked")),
+    ("mailgun-legacy-dropped-hardfail", "mailgun", lambda: generic("rejected", QueryDict(
+        "event=dropped&reason=hardfail&recipient=cliente%40example.com&token=t&signature=s"
+        "&code=605"), reject_reason="bounced"), HARD, SUPPRESSED, None, None, None),
     ("mailjet-blocked-spam-reporter", "mailjet", lambda: mailjet("blocked",
         error_related_to="recipient", error="spam reporter"), HARD, SPAM, None, None,
         ("rejected", "spam")),
     ("postmark-send-time-406", "postmark", lambda: generic("rejected", {"ErrorCode": 406,
         "Message": "You tried to send to recipient(s) that have been marked as inactive."}),
-        HARD, INVALID, None, None, None),
+        HARD, SUPPRESSED, None, None, None),
     ("postmark-send-time-rejected-no-raw", "postmark", lambda: generic("rejected", None),
-        HARD, INVALID, "", "", None),
+        HARD, SUPPRESSED, "", "", None),
     ("postmark-manually-deactivated", "postmark", lambda: postmark("Bounce",
-        "ManuallyDeactivated", TypeCode=100002), HARD, INVALID, None, None,
+        "ManuallyDeactivated", TypeCode=100002), HARD, SUPPRESSED, None, None,
         ("rejected", "blocked")),
     ("postmark-subscriptionchange-hardbounce", "postmark",
-        lambda: postmark_subscription("HardBounce"), HARD, INVALID, "", "",
+        lambda: postmark_subscription("HardBounce"), HARD, SUPPRESSED, "", "",
         ("bounced", "bounced")),
     ("postmark-subscriptionchange-spamcomplaint", "postmark",
         lambda: postmark_subscription("SpamComplaint"), HARD, SPAM, "", "",
@@ -574,9 +582,9 @@ CASES = [
         ("subscribed", None)),
     ("sparkpost-policy-rejection-25", "sparkpost", lambda: sparkpost("policy_rejection",
         bounce_class="25", raw_reason="554 5.7.1 Recipient address was suppressed due to "
-        "customer policy"), HARD, INVALID, "554", "5.7.1", ("rejected", "blocked")),
+        "customer policy"), HARD, SUPPRESSED, "554", "5.7.1", ("rejected", "blocked")),
     ("generic-rejected-bounced", "", lambda: generic("rejected", None,
-        reject_reason="bounced"), HARD, INVALID, "", "", None),
+        reject_reason="bounced"), HARD, SUPPRESSED, "", "", None),
     ("generic-rejected-invalid", "", lambda: generic("rejected", None,
         reject_reason="invalid"), HARD, INVALID, "", "", None),
     ("generic-rejected-spam", "", lambda: generic("rejected", None, reject_reason="spam"),
@@ -587,7 +595,7 @@ CASES = [
         reject_reason="blocked"), SENDER, PROVIDER_BLOCKED, "", "", None),
     ("resend-suppressed", "resend", lambda: generic("bounced", {"type": "email.bounced",
         "data": {"bounce": {"type": "Permanent", "subType": "Suppressed"}}},
-        reject_reason="blocked"), HARD, INVALID, "", "", None),
+        reject_reason="blocked"), HARD, SUPPRESSED, "", "", None),
     # --- Mailbox full: per attempt RECORD, final SOFT -------------------------------------
     ("generic-4.2.2", "", lambda: generic("bounced", None, reject_reason="bounced",
         mta_response="452 4.2.2 Mailbox full"), SOFT, MAILBOX_FULL, "452", "4.2.2", None),
@@ -648,11 +656,17 @@ CASES = [
     ("ses-transient-general-gave-up", "amazon_ses", lambda: ses_bounce("Transient",
         "General", "4.4.7", "smtp; 421 4.4.7 Delivery time expired"),
         SOFT, SERVER_UNAVAILABLE, "421", "4.4.7", ("bounced", "bounced")),
-    ("postmark-transient-is-final", "postmark", lambda: postmark("Bounce", "Transient",
-        TypeCode=2, Details="smtp;421 4.4.2 Connection timed out"), SOFT, SERVER_UNAVAILABLE,
+    # Issue 10 item 6: "message delayed" is informational (Postmark still tries); a DNS error
+    # is a (final) soft failure, retried by us.
+    ("postmark-transient-is-informational", "postmark", lambda: postmark("Bounce",
+        "Transient", TypeCode=2, Details="smtp;421 4.4.2 Connection timed out"), RECORD, "",
         "421", "4.4.2", ("deferred", None)),
-    ("postmark-dnserror-retrying", "postmark", lambda: postmark("Bounce", "DnsError",
-        TypeCode=256, Details="DNS lookup failed"), RECORD, "", "", "", ("deferred", None)),
+    ("postmark-dnserror-is-soft", "postmark", lambda: postmark("Bounce", "DnsError",
+        TypeCode=256, Details="DNS lookup failed"), SOFT, SERVER_UNAVAILABLE, "", "",
+        ("deferred", None)),
+    ("postmark-dnserror-with-5.1.2-text-stays-soft", "postmark", lambda: postmark("Bounce",
+        "DnsError", TypeCode=256, Details="smtp;550 5.1.2 Host unknown"), SOFT,
+        SERVER_UNAVAILABLE, "550", "5.1.2", ("deferred", None)),
     ("mailgun-temporary", "mailgun", lambda: mailgun("failed", severity="temporary",
         reason="generic", code=421, message="4.4.2 Connection dropped"), RECORD, "", "421",
         "4.4.2", ("deferred", "other")),
@@ -922,9 +936,10 @@ CASES = [
     # --- Deferred vs final; other ESPs' soft/hard bounce names ----------------------------
     ("generic-deferred-with-5.1.1-stays-record", "", lambda: generic("deferred", None,
         mta_response="550 5.1.1 user unknown"), RECORD, "", "550", "5.1.1", None),
-    # Brevo files some clear 5.1.1 under "deferred" (anymail's comment): count, never hard.
+    # Brevo files some clear 5.1.1 under "deferred" (anymail's comment) while it still
+    # retries: informational, naming the cause so the address is marked "suspeito".
     ("brevo-deferred-with-5.1.1", "brevo", lambda: brevo("deferred",
-        reason="550 5.1.1 user unknown"), SOFT, INVALID, "550", "5.1.1", ("deferred", None)),
+        reason="550 5.1.1 user unknown"), RECORD, INVALID, "550", "5.1.1", ("deferred", None)),
     ("brevo-deferred-4.2.2", "brevo", lambda: brevo("deferred", reason="452 4.2.2 over quota"),
         RECORD, "", "452", "4.2.2", ("deferred", None)),
     ("mandrill-soft-bounce", "mandrill", lambda: generic("bounced", {"event": "soft_bounce",
@@ -972,6 +987,7 @@ def test_every_section_3_action_and_cause_is_exercised():
     seen = {(case[3], case[4]) for case in CASES}
     for pair in [
         (HARD, INVALID),
+        (HARD, SUPPRESSED),
         (HARD, SPAM),
         (HARD, UNSUBSCRIBED),
         (SOFT, MAILBOX_FULL),
@@ -1059,7 +1075,7 @@ def test_mailgun_legacy_querydict():
     post.appendlist("code", "999")  # a user variable with a clashing name comes later
     event = generic("rejected", post, reject_reason="bounced")
     result = classify(event, esp_name="mailgun")
-    assert (result.action, result.cause, result.smtp_code) == (HARD, INVALID, "605")
+    assert (result.action, result.cause, result.smtp_code) == (HARD, SUPPRESSED, "605")
 
     bounced = QueryDict(mutable=True)
     bounced.update({"event": "bounced", "code": "550", "error": "5.1.1 user unknown"})

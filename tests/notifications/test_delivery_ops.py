@@ -105,7 +105,7 @@ def test_failure_on_our_side_alerts_ops_once_per_cause_and_never_the_customer(
     assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "sent"
     assert not MerchantAlert.objects.exists()
     (alert,) = ops_mail()
-    assert "Bloqueado pelo provedor de e-mail" in alert.subject
+    assert "Mensagem recusada pelo servidor do cliente" in alert.subject
     assert "5.7.1" in alert.body and "DMARC" in alert.body
     assert f"Agendamento nº {schedule.number}" in alert.body
     assert merchant.alert_email not in alert.to  # the merchant is not emailed about it
@@ -233,15 +233,15 @@ def test_a_late_delivery_event_answers_the_banner(
 def test_deferred_only_or_our_side_failure_still_counts_as_unconfirmed(
     client, merchant, sent, django_capture_on_commit_callbacks
 ):
-    postmark(  # Postmark DnsError: anymail "deferred", the ESP is still trying
+    postmark(  # Postmark Transient: anymail "deferred", the ESP is still trying
         client,
         "postmark_bounce_1.json",
         sent,
         django_capture_on_commit_callbacks,
-        Type="DnsError",
-        TypeCode=256,
+        Type="Transient",
+        TypeCode=2,
         ID=8001,
-        Details="smtp;421 4.4.3 temporary DNS failure",
+        Details="smtp;421 4.4.2 message delayed",
     )
     assert OutboundEmail.objects.get(pk=sent.pk).state == 1  # deferred
     other = send_boleto(merchant, first_due=date(2026, 3, 25))
