@@ -3,7 +3,6 @@ counted or resent by us, but the merchant sees the address marked "suspeito"."""
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -12,12 +11,12 @@ from django.test import override_settings
 from billing.models import Boleto
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from schedules.models import Schedule, ScheduleStatus
+from tests import WEBHOOKS
 from tests.notifications import test_policy
 from tests.notifications.test_policy import SETTINGS
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 SECRET = SETTINGS["ANYMAIL"]["WEBHOOK_SECRET"]
 sent = test_policy.sent  # the fixture: a boleto of an active schedule, emailed
 
