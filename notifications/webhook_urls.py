@@ -36,8 +36,10 @@ app_name = anymail_urls.app_name
 # What anymail's parsers raise on a body that is not the ESP's format: plain Python errors,
 # RecursionError for JSON nested deeper than the interpreter's limit, OverflowError for an
 # out-of-range epoch, and AnymailAPIError from the Amazon SES view (not JSON, or an SNS message
-# type it does not know). Authentication failures are AnymailWebhookValidationFailure, handled
-# apart (anymail's own 400).
+# type it does not know); and inbox.MalformedEvent (a ValueError) when the parsed event holds a
+# NaN or Infinity, which is not JSON (an ESP batch: the events before it are kept, as for any
+# error mid-batch). Authentication failures are AnymailWebhookValidationFailure, handled apart
+# (anymail's own 400).
 _PARSE_ERRORS = (
     ValueError,
     TypeError,
