@@ -117,14 +117,27 @@ class _LenientJSON(DjangoJSONEncoder):
             return str(o)
 
 
+class MalformedEvent(ValueError):
+    """An authenticated event that is not JSON once parsed: a NaN or ±Infinity number, which
+    Python's json reads (anymail parses bodies with it) but JSON does not allow and PostgreSQL's
+    jsonb refuses. Nothing is stored for it; the webhook answers 400 (webhook_urls.py)."""
+
+
 # \u0000 in JSON text (not preceded by another backslash): PostgreSQL's jsonb refuses it.
 _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 def _json_dumps(value) -> str:
-    text = json.dumps(value, cls=_LenientJSON)
+    try:
+        text = json.dumps(value, cls=_LenientJSON, allow_nan=False)
+    except ValueError as exc:  # "Out of range float values are not JSON compliant"
+        raise MalformedEvent(f"not JSON: {exc}") from None
     if "\\u0000" in text:
         text = _JSON_NUL.sub(r"\1\\ufffd", text)
+    return text
+
+
+def _as_is(text: str) -> str:
     return text
 
 
@@ -199,7 +212,9 @@ def _insert(values: dict) -> int | None:
             elif connection.vendor == "postgresql":
                 from psycopg.types.json import Jsonb
 
-                params.append(Jsonb(value, dumps=_json_dumps))
+                # Encoded here, not by psycopg while executing: a MalformedEvent is raised as
+                # such, before the statement.
+                params.append(Jsonb(_json_dumps(value), dumps=_as_is))
             else:
                 params.append(_json_dumps(value))
         else:

@@ -9,8 +9,9 @@ or stored:
   (empty list: not checked).
 - ``AMAZON_SNS_VERIFY_SIGNATURES``: the SNS signature (SignatureVersion 1, SHA1withRSA, or 2,
   SHA256withRSA) over the canonical string AWS documents, checked with the certificate at
-  ``SigningCertURL`` — which must be https on ``sns.<region>.amazonaws.com`` (``.cn`` too), or
-  the message is refused without fetching anything. Certificates are cached in-process by URL.
+  ``SigningCertURL`` — which must be ``https://sns.<region>.amazonaws.com/<name>.pem`` (the
+  China regions on ``.amazonaws.com.cn``) for a real region's shape, or the message is refused
+  without fetching anything. Certificates are cached in-process by URL.
   Off by default (test payloads carry placeholder signatures); production should turn it on.
 
 A refused message answers 400 (plain text, for the ESP) with one WARNING line, and stores
@@ -38,7 +39,16 @@ from django.http import HttpResponse, HttpResponseBadRequest
 
 logger = logging.getLogger(__name__)
 
-CERT_HOST_RE = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# SNS's own host in one region: sns.<region>.amazonaws.com, or .amazonaws.com.cn for the China
+# regions (cn-*), and for them only. A region is <area>[-gov]-<direction>-<n> (sa-east-1,
+# us-gov-west-1, ap-southeast-2): a bare "[a-z0-9-]+" label would also let in other services'
+# hosts under amazonaws.com that anyone can claim, such as an S3 bucket called "sns"
+# (sns.s3.amazonaws.com) or an API Gateway. The path names a .pem file; no query, no fragment.
+CERT_HOST_RE = re.compile(
+    r"^sns\.(?:(?!cn-)[a-z]{2}(?:-gov)?-[a-z]+-[1-9][0-9]?\.amazonaws\.com"
+    r"|cn-[a-z]+-[1-9][0-9]?\.amazonaws\.com\.cn)$"
+)
+CERT_PATH_RE = re.compile(r"^/[A-Za-z0-9][A-Za-z0-9._-]*\.pem$")
 CERT_FETCH_TIMEOUT = 5  # seconds
 CERT_MAX_BYTES = 64 * 1024  # an SNS signing certificate is ~2 KB
 CERT_CACHE_MAX = 32  # SNS rotates certificates rarely; a handful of regions at most
@@ -104,8 +114,15 @@ def check_cert_url(url) -> str:
         parts = urlsplit(url)
     except ValueError as exc:
         raise SNSRefused("sns_cert_url", "unparsable") from exc
-    # netloc, not hostname: no userinfo, no port, no upper-case tricks.
-    if parts.scheme != "https" or not CERT_HOST_RE.match(parts.netloc):
+    # netloc, not hostname: no userinfo, no port, no upper-case tricks. fullmatch: "$" would
+    # accept a trailing newline. The URL must be exactly scheme + host + path: no query or
+    # fragment, not even an empty one, and nothing urlsplit strips (tabs, newlines).
+    if (
+        parts.scheme != "https"
+        or not CERT_HOST_RE.fullmatch(parts.netloc)
+        or not CERT_PATH_RE.fullmatch(parts.path)
+        or url != f"https://{parts.netloc}{parts.path}"
+    ):
         raise SNSRefused("sns_cert_url", url[:200])
     return url
 

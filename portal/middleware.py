@@ -1,4 +1,6 @@
-"""Machine-to-machine endpoints (ESP webhooks) served without the portal's browser middleware.
+"""The portal's own middleware: the webhook fast path and private caching of logged-in responses.
+
+Machine-to-machine endpoints (ESP webhooks) are served without the portal's browser middleware.
 
 ``WebhookFastPathMiddleware`` sits right after ``SecurityMiddleware``. For a path under one of
 ``settings.WEBHOOK_FAST_PATH_PREFIXES`` that resolves in the URLconf, it calls the view itself,
@@ -14,6 +16,7 @@ does not resolve goes through the whole stack as usual (404 page, APPEND_SLASH).
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.urls import Resolver404, get_resolver
+from django.utils.cache import patch_cache_control
 
 
 class WebhookFastPathMiddleware:
@@ -38,4 +41,30 @@ class WebhookFastPathMiddleware:
         response = match.func(request, *match.args, **match.kwargs)
         if response is None:  # what BaseHandler.check_response refuses too
             raise ValueError(f"The view {match.func!r} returned None.")
+        return response
+
+
+class PrivateCacheMiddleware:
+    """Every response to a logged-in user carries ``Cache-Control: private, no-store``.
+
+    Whatever a logged-in user gets is the merchant's: its pages, boleto PDFs, ZIPs, CSV exports,
+    even its redirects and error pages. ``private`` keeps shared caches (a corporate proxy, a
+    CDN) from storing and serving them to someone else; ``no-store`` keeps them off the
+    browser's disk (a shared computer, the back button after logging out). One rule here
+    rather than a decorator per view, so a new view cannot forget it. Directives a view set are
+    kept (the admin's ``never_cache`` adds no-cache, must-revalidate); ``public`` is dropped.
+
+    Sits right after AuthenticationMiddleware: ``request.user`` is known, and a login that
+    succeeds during the request counts (``login()`` sets it). Anonymous pages (login, password
+    reset) and static files (WhiteNoise, earlier) keep their own caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every response to a logged-in user.
+    "portal.middleware.PrivateCacheMiddleware",
     "portal.tenancy.CurrentMerchantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -208,6 +210,14 @@ for _name in (
 ):
     if env.str(_name, default=""):
         ANYMAIL[_name] = env.str(_name)
+# The ESPs whose tracking webhook /anymail/<esp>/tracking/ is served (notifications/
+# webhook_urls.py), comma-separated anymail names (postmark, mailgun, amazon_ses, brevo, ...):
+# e.g. the old and the new ESP while switching. Empty: the ESP of EMAIL_BACKEND when it is one
+# of anymail's; with no ESP backend (dev, tests, the demo, SMTP) every ESP whose webhook is
+# configured. Whatever the list, a webhook is served only if anymail has what it needs
+# (WEBHOOK_SECRET, or the ESP's signing key where it requires one); every other /anymail/ URL,
+# the inbound ones included, is a 404.
+WEBHOOK_ESPS = env.list("WEBHOOK_ESPS", default=[])
 # Amazon SES tracking webhook (SNS), checked by notifications/sns.py since anymail does not:
 # - AMAZON_SNS_TOPIC_ARNS: the SNS topic ARNs we subscribed (comma-separated); a message from
 #   any other topic is refused with 400. Empty: the topic is not checked.

@@ -140,3 +140,80 @@ def test_a_storage_failure_is_a_5xx_so_the_esp_retries(client, monkeypatch):
     client.raise_request_exception = False
     response = post(client, "postmark_bounce_1.json")
     assert response.status_code == 500
+
+
+# --- NaN / Infinity: Python's json accepts them, JSON (and PostgreSQL's jsonb) does not ---------
+
+ONE_PER_ESP = sorted({name.split("_", 1)[0]: name for name in reversed(FILES)}.values())
+NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def _with_probe(event: dict, value) -> dict:
+    event = dict(event, probe=value)
+    if isinstance(event.get("event-data"), dict):  # Mailgun: the event is under event-data
+        event["event-data"] = dict(event["event-data"], probe=value)
+    for key in ("Metadata", "metadata"):  # also where anymail takes metadata from
+        if isinstance(event.get(key), dict):
+            event[key] = dict(event[key], probe=value)
+    return event
+
+
+def non_finite_body(name: str, value) -> bytes:
+    """The ESP's real payload with a non-finite number added to each event (in the SNS
+    envelope's Message for SES), written the way Python writes it: NaN, Infinity."""
+    payload = json.loads((WEBHOOKS / name).read_bytes())
+    if name.startswith("amazonses"):
+        payload["Message"] = json.dumps(_with_probe(json.loads(payload["Message"]), value))
+    elif isinstance(payload, list):
+        payload = [_with_probe(event, value) for event in payload]
+    else:
+        payload = _with_probe(payload, value)
+    body = json.dumps(payload).encode()
+    assert next(k for k in NON_FINITE if NON_FINITE[k] is value).encode() in body
+    return body
+
+
+def test_every_esp_with_a_shared_payload_is_covered():
+    assert {name.split("_", 1)[0] for name in ONE_PER_ESP} >= {
+        "amazonses",
+        "brevo",
+        "mailgun",
+        "mailjet",
+        "postmark",
+        "sendgrid",
+    }
+
+
+@pytest.mark.parametrize("literal", sorted(NON_FINITE))
+@pytest.mark.parametrize("name", ONE_PER_ESP)
+def test_a_non_finite_number_in_an_event_is_a_400_and_stores_nothing(
+    client, name, literal, django_capture_on_commit_callbacks
+):
+    client.raise_request_exception = False
+    body = non_finite_body(name, NON_FINITE[literal])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, name, body=body)
+    assert response.status_code == 400
+    assert not EmailEvent.objects.exists()
+    # The same payload without it is stored as usual (the 400 is about the number only).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, name).status_code == 200
+    assert EmailEvent.objects.exists()
+
+
+def test_the_store_refuses_a_non_finite_number_anywhere_in_what_it_keeps():
+    from anymail.signals import AnymailTrackingEvent
+
+    from notifications import inbox
+
+    for field in ("esp_event", "metadata"):
+        value = {"nested": [1, {"deep": float("nan")}]}
+        event = AnymailTrackingEvent(
+            event_type="bounced",
+            recipient="cliente@example.com",
+            message_id="msg-1",
+            **{field: value, **({"esp_event": {}} if field == "metadata" else {})},
+        )
+        with pytest.raises(inbox.MalformedEvent):
+            inbox.email_event_store(event=event, esp_name="Postmark")
+    assert not EmailEvent.objects.exists()

@@ -406,3 +406,78 @@ def test_a_signed_subscription_confirmation_is_accepted_and_a_tampered_one_refus
     forged = dict(message, Token="another-token")
     assert post(client, forged, django_capture_on_commit_callbacks).status_code == 400
     assert not EmailEvent.objects.exists()  # a subscription message is never an email event
+
+
+# --- the certificate URL: Amazon's SNS host of a real region, nothing that merely looks like it ---
+
+CERT_PATH = "/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Other AWS services under amazonaws.com whose names an attacker can claim or host on:
+        # an S3 bucket called "sns", API Gateway, Elastic Beanstalk, CloudFront, EC2.
+        f"https://sns.s3.amazonaws.com{CERT_PATH}",
+        f"https://sns.s3-website.amazonaws.com{CERT_PATH}",
+        f"https://sns.execute-api.amazonaws.com{CERT_PATH}",
+        f"https://sns.elasticbeanstalk.amazonaws.com{CERT_PATH}",
+        f"https://sns.cloudfront.amazonaws.com{CERT_PATH}",
+        f"https://sns.compute-1.amazonaws.com{CERT_PATH}",
+        f"https://sns.evil.amazonaws.com{CERT_PATH}",
+        f"https://sns.us-east-1.s3.amazonaws.com{CERT_PATH}",
+        f"https://sns.s3.amazonaws.com.cn{CERT_PATH}",
+        # A region's name on the wrong partition, or not a region at all.
+        f"https://sns.us-east-1.amazonaws.com.cn{CERT_PATH}",
+        f"https://sns.cn-north-1.amazonaws.com{CERT_PATH}",
+        f"https://sns.us-east.amazonaws.com{CERT_PATH}",
+        f"https://sns.us-east-1-.amazonaws.com{CERT_PATH}",
+        f"https://sns.1-east-1.amazonaws.com{CERT_PATH}",
+        # The right host, but not a certificate file: a query, a fragment, an API call.
+        f"https://sns.us-east-1.amazonaws.com{CERT_PATH}?bucket=evil",
+        f"https://sns.us-east-1.amazonaws.com{CERT_PATH}#x",
+        f"https://sns.us-east-1.amazonaws.com{CERT_PATH}?",
+        f"https://sns.us-east-1.amazonaws.com{CERT_PATH}\n",
+        "https://sns.us-east-1.amazonaws.com/?Action=GetEndpointAttributes",
+        "https://sns.us-east-1.amazonaws.com/",
+        "https://sns.us-east-1.amazonaws.com",
+        # Spellings the host check already refused: port, userinfo, trailing dot, case.
+        f"https://sns.us-east-1.amazonaws.com:8443{CERT_PATH}",
+        f"https://x@sns.us-east-1.amazonaws.com{CERT_PATH}",
+        f"https://sns.us-east-1.amazonaws.com.{CERT_PATH}",
+        f"https://SNS.US-EAST-1.AMAZONAWS.COM{CERT_PATH}",
+        f"http://sns.us-east-1.amazonaws.com{CERT_PATH}",
+    ],
+)
+def test_a_certificate_url_off_amazons_sns_hosts_is_refused_even_if_it_serves_a_valid_cert(
+    client, amazon_key, django_capture_on_commit_callbacks, caplog, url
+):
+    """The attacker serves a certificate for the key that signed the message: only the URL
+    stands in the way. It is refused before anything is fetched or looked up."""
+    sns._cert_cache.clear()
+    sns._cert_cache[url] = self_signed(amazon_key)
+    message = sign(dict(load("amazonses_bounce_1.json"), SigningCertURL=url), amazon_key, "2")
+    with caplog.at_level(logging.WARNING, logger="notifications.sns"):
+        response = post(client, message, django_capture_on_commit_callbacks)
+    sns._cert_cache.clear()
+    assert response.status_code == 400
+    assert not EmailEvent.objects.exists()
+    assert "reason=sns_cert_url" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "sns.sa-east-1.amazonaws.com",
+        "sns.us-east-1.amazonaws.com",
+        "sns.ap-southeast-2.amazonaws.com",
+        "sns.eu-central-2.amazonaws.com",
+        "sns.il-central-1.amazonaws.com",
+        "sns.us-gov-west-1.amazonaws.com",
+        "sns.cn-north-1.amazonaws.com.cn",
+        "sns.cn-northwest-1.amazonaws.com.cn",
+    ],
+)
+def test_the_sns_host_of_every_region_shape_is_accepted(host):
+    url = f"https://{host}{CERT_PATH}"
+    assert sns.check_cert_url(url) == url

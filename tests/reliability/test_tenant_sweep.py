@@ -868,3 +868,54 @@ def test_public_pages_show_nothing_of_a(tenant_a, user_b):
     if a.owner.email in body_text(response) or response.status_code != 200:
         problems.append(f"reset link with a made-up token: {response.status_code}")
     assert not problems, "\n".join(problems)
+
+
+# --- caching: nothing a logged-in user gets may be kept by a browser or a shared cache ----------
+
+
+def cache_directives(response) -> set[str]:
+    header = response.headers.get("Cache-Control", "")
+    return {part.split("=", 1)[0].strip().lower() for part in header.split(",") if part.strip()}
+
+
+def test_every_response_to_a_logged_in_user_is_private_no_store(tenant_a):
+    """Every URL of the resolver a merchant's user can GET (pages, the PDF, the CSV export, the
+    admin's redirects, errors), the ZIP download and a login: ``Cache-Control: private,
+    no-store`` — a shared proxy must not keep them, nor the browser's disk (back button after
+    logout, a shared computer)."""
+    a = tenant_a
+    problems, kinds = [], set()
+
+    def check(where: str, response) -> None:
+        kinds.add(response.headers.get("Content-Type", "").split(";")[0])
+        if response.status_code >= 500:
+            problems.append(f"{where}: {response.status_code}")
+        if not {"private", "no-store"} <= cache_directives(response):
+            problems.append(f"{where}: Cache-Control {response.headers.get('Cache-Control')!r}")
+
+    for user, role in ((a.owner, "owner"), (a.member.user, "member")):
+        client = client_for(user)
+        for route in walk_urls():
+            if route.namespace in NOT_PORTAL_NAMESPACES:
+                continue
+            for values in value_sets(route, a) if route.kwargs else [{}]:
+                url = build_url(route, values)
+                check(f"GET {url} as {role}", client.get(url))
+        for status in ("active", "deactivated", "cancelled"):
+            url = reverse("schedules:export") + f"?status={status}"
+            check(f"GET {url} as {role}", client.get(url))
+        zip_post = client.post(reverse("billing:boleto_zip"), {"boleto": [a.rendered.pk]})
+        assert zip_post.status_code == 200, zip_post
+        check(f"POST zip as {role}", zip_post)
+    login = Client(raise_request_exception=False)
+    a.owner.set_password("senha-forte-de-teste-1")
+    a.owner.save()
+    check(
+        "POST login",
+        login.post(
+            reverse("login"), {"username": a.owner.username, "password": "senha-forte-de-teste-1"}
+        ),
+    )
+    check("GET dashboard after login", login.get(reverse("dashboard")))
+    assert {"text/html", "application/pdf", "text/csv", "application/zip"} <= kinds, kinds
+    assert not problems, "\n".join(problems)
