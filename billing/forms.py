@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer
 from portal.documents import normalize_document, validate_cpf_or_cnpj
+from portal.formtokens import FormTokenField, FormTokenMixin
 
 
 class CustomerForm(forms.ModelForm):
@@ -37,3 +38,9 @@ class CustomerForm(forms.ModelForm):
         if len(value) != 8:
             raise forms.ValidationError(_("CEP deve ter 8 dígitos."))
         return value
+
+
+class CustomerCreateForm(FormTokenMixin, CustomerForm):
+    """Clientes › Novo cliente: sent twice, registers once (portal.formtokens)."""
+
+    form_token = FormTokenField()

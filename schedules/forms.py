@@ -8,6 +8,7 @@ from billing.models import AMOUNT_MAX, AMOUNT_MIN, AMOUNT_OUT_OF_RANGE, Customer
 from billing.services import CUSTOMER_DUPLICATE_DOCUMENT
 from portal.documents import normalize_document
 from portal.formfields import BrazilianDecimalField
+from portal.formtokens import FormTokenField, FormTokenMixin
 from portal.templatetags.money import format_brl
 from schedules.models import (
     LEAD_DAYS_DEFAULT,
@@ -69,7 +70,7 @@ class CustomerDocumentField(forms.CharField):
         return customer
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(FormTokenMixin, forms.Form):
     customer_mode = forms.ChoiceField(
         label=_("Cliente"),
         choices=[
@@ -114,6 +115,8 @@ class ScheduleForm(forms.Form):
         initial=LEAD_DAYS_DEFAULT,
     )
     description = forms.CharField(label=_("Descrição"), max_length=200, required=False)
+    # Sent twice (double click, retried request), the form creates one schedule.
+    form_token = FormTokenField()
 
     def __init__(self, *args, merchant, today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,7 +154,14 @@ class ScheduleForm(forms.Form):
 
     def schedule_fields(self) -> dict:
         """What schedule_create takes, from a valid form."""
-        names = ("amount", "frequency_months", "first_due_date", "lead_days", "description")
+        names = (
+            "amount",
+            "frequency_months",
+            "first_due_date",
+            "lead_days",
+            "description",
+            "form_token",
+        )
         return {name: self.cleaned_data[name] for name in names}
 
 

@@ -9,6 +9,7 @@ rolled back at its end, so each starts from the same data.
 """
 
 import re
+import uuid
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -181,7 +182,7 @@ def create_page(merchant, owner, other_merchant):
 
 
 SCHEDULE_FIELDS = ["customer_mode", "customer", "amount", "frequency_months", "first_due_date"]
-SCHEDULE_FIELDS += ["lead_days", "description", "action"]
+SCHEDULE_FIELDS += ["lead_days", "description", "action", "form_token"]
 CUSTOMER_FIELDS = [
     f"cliente-{name}"
     for name in (
@@ -290,6 +291,7 @@ def test_schedule_create_form(
         "cliente-address_city": "Curitiba",
         "cliente-address_state": "PR",
         "cliente-address_zip": "80020-310",
+        "form_token": str(uuid.uuid4()),
     }
     data = apply(valid, corrupt, extra)
 

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ def form_data(customer, **overrides):
         "first_due_date": (timezone.localdate() + timedelta(days=40)).isoformat(),
         "lead_days": "10",
         "description": "Mensalidade",
+        "form_token": str(uuid.uuid4()),
     }
     data.update(overrides)
     return data
