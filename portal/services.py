@@ -30,6 +30,7 @@ from portal.documents import normalize_document
 from portal.models import Bank, Membership, Merchant, MerchantChange
 from portal.pix_keys import normalize_pix_key
 from portal.queue import enqueue_on_commit
+from portal.text import header_text
 
 #: Fields an owner edits in Configurações (everything else on Merchant is internal).
 SETTINGS_FIELDS = (
@@ -411,5 +412,5 @@ def member_invite_email(*, merchant_id: int, membership_id: int, inviter_id: int
             subject = translation.gettext("Você agora tem acesso à conta %(merchant)s")
             body = render_to_string("emails/invite_existing_user.txt", context)
         subject = subject % {"merchant": merchant}
-    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+    EmailMessage(subject=header_text(subject), body=body, to=[user.email]).send()
     return True
