@@ -123,6 +123,9 @@ ENGLISH = re.compile(
     r"value|Select a valid choice|Null characters are not allowed|is not a valid|characters \(it "
     r"has"
 )
+# Django's generic pt-BR messages: every field states its limit in its own terms instead
+# (issue 10 item 24).
+GENERIC = re.compile(r"Certifique-se|ponto decimal")
 ERROR = 'class="error"'
 
 
@@ -155,6 +158,7 @@ def assert_form_answer(response, data: dict, *, kept=(), error_shown=True):
         if error_shown:
             assert ERROR in body, f"re-rendered without an error for {data!r}"
         assert not ENGLISH.search(body), ENGLISH.search(body)
+        assert not GENERIC.search(body), GENERIC.search(body)
         for field in kept:
             value = data.get(field)
             if isinstance(value, str) and value.strip() and "\x00" not in value:
