@@ -363,6 +363,9 @@ class ScheduleCreateView(MerchantRequiredMixin, TemplateView):
                 "new_customer": form.new_customer,
                 "preview": preview,
                 "preview_requested": self.request.method == "POST",
+                # The whole page shows the date's error next to its field; the htmx fragment,
+                # swapped in alone, shows it in the preview instead (once either way).
+                "preview_fragment": template == self.preview_template_name,
             },
         )
         patch_vary_headers(response, ["HX-Request"])
