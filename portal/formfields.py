@@ -104,3 +104,7 @@ class PortalFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             portal_field(field)
+
+
+class PortalModelForm(PortalFormMixin, forms.ModelForm):
+    """The same rules for the admin's forms (``ModelAdmin.form``): staff type names too."""

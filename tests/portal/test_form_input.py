@@ -183,3 +183,27 @@ def test_new_schedule_messages(every_form, field, value, message):
 def test_settings_percent_messages(every_form, value, message):
     for field in ("late_fee_percent", "monthly_interest_percent"):
         assert errors_for(every_form["settings"], field, field, value) == [message]
+
+
+@pytest.mark.parametrize(
+    ("model_path", "field"),
+    [
+        ("portal.Merchant", "trade_name"),
+        ("portal.Merchant", "legal_name"),
+        ("billing.Customer", "name"),
+    ],
+)
+def test_the_admin_forms_refuse_control_characters_too(rf, model_path, field, merchant):
+    """Staff type names in the admin: the same rule as the portal's forms."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    from tests.factories import UserFactory
+
+    model = apps.get_model(model_path)
+    request = rf.get("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    form_class = admin.site._registry[model].get_form(request)
+    form = form_class({field: "Academia\r\nBcc: alvo@example.com"})
+    form.is_valid()
+    assert form.errors[field] == [str(CONTROL_CHARACTERS)]
