@@ -1,10 +1,12 @@
 from django.contrib import admin
 
 from billing.models import Boleto, Customer
+from portal.formfields import PortalModelForm
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = PortalModelForm
     list_display = ["name", "document", "email", "merchant", "created_at"]
     search_fields = ["name", "document", "email"]
     list_filter = ["merchant"]

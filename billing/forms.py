@@ -3,9 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer
 from portal.documents import normalize_document, validate_cpf_or_cnpj
+from portal.formfields import PortalFormMixin
+from portal.formtokens import FormTokenField, FormTokenMixin
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(PortalFormMixin, forms.ModelForm):
     # Typed with punctuation (000.000.000-00, 00.000.000/0000-00, 00000-000); stored bare.
     document = forms.CharField(label=_("CPF ou CNPJ"), max_length=18)
     address_zip = forms.CharField(label=_("CEP"), max_length=9)
@@ -37,3 +39,9 @@ class CustomerForm(forms.ModelForm):
         if len(value) != 8:
             raise forms.ValidationError(_("CEP deve ter 8 dígitos."))
         return value
+
+
+class CustomerCreateForm(FormTokenMixin, CustomerForm):
+    """Clientes › Novo cliente: sent twice, registers once (portal.formtokens)."""
+
+    form_token = FormTokenField()

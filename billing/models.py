@@ -42,6 +42,9 @@ class Customer(MerchantOwnedModel):
     address_city = models.CharField(_("cidade"), max_length=100)
     address_state = models.CharField(_("UF"), max_length=2)
     address_zip = models.CharField(_("CEP"), max_length=8)
+    # The one-time token of the form that registered it (portal.formtokens). Null when created
+    # otherwise (with a new schedule, the schedule carries the token).
+    form_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("cliente")
@@ -49,6 +52,11 @@ class Customer(MerchantOwnedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["merchant", "document"], name="customer_document_per_merchant"
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name="customer_form_token_once",
             ),
         ]
         indexes = [models.Index(fields=["merchant", "name"], name="customer_merchant_name")]

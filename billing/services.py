@@ -7,11 +7,12 @@ import zipfile
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Boleto, Customer
 from portal.documents import normalize_document
+from portal.formtokens import AlreadySubmitted
 from portal.models import Merchant
 
 logger = logging.getLogger(__name__)
@@ -20,14 +21,38 @@ CUSTOMER_DUPLICATE_DOCUMENT = _("Já existe um cliente com este CPF/CNPJ.")
 BOLETO_HAS_NO_PDF = _("Esta parcela não foi emitida e não tem boleto.")
 
 
-def customer_create(*, merchant: Merchant, **fields) -> Customer:
-    customer = Customer(merchant=merchant, **fields)
-    customer.document = normalize_document(customer.document)
-    customer.full_clean(exclude=["merchant"], validate_unique=False)
-    if Customer.objects.for_merchant(merchant).filter(document=customer.document).exists():
+def _customer_refuse_duplicate(*, merchant: Merchant, customer: Customer) -> None:
+    """AlreadySubmitted if this form was already sent; a form error if the CPF/CNPJ is taken."""
+    customers = Customer.objects.for_merchant(merchant)
+    token = customer.form_token
+    # The document first: a concurrent submission of this form may commit between the two
+    # queries, and is then found by its token (never reported as a duplicate of itself).
+    same_document = customers.filter(document=customer.document).first()
+    if token is not None and same_document is not None and same_document.form_token == token:
+        raise AlreadySubmitted(same_document)
+    if token is not None and (sent := customers.filter(form_token=token).first()) is not None:
+        raise AlreadySubmitted(sent)
+    if same_document is not None:
         raise ValidationError({"document": CUSTOMER_DUPLICATE_DOCUMENT})
-    with transaction.atomic():
-        customer.save()
+
+
+def customer_create(*, merchant: Merchant, form_token=None, **fields) -> Customer:
+    """Register a customer. ``form_token`` (portal.formtokens) makes a second submission of the
+    same form raise AlreadySubmitted with the customer the first one registered."""
+    customer = Customer(merchant=merchant, form_token=form_token, **fields)
+    customer.document = normalize_document(customer.document)
+    customer.full_clean(exclude=["merchant", "form_token"], validate_unique=False)
+    _customer_refuse_duplicate(merchant=merchant, customer=customer)
+    try:
+        # A savepoint: losing the race below leaves the caller's transaction usable.
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        # A concurrent request registered the same document (or sent the same form) between
+        # the check and the insert: the unique index made this insert wait for it, and its row
+        # is committed and visible now.
+        _customer_refuse_duplicate(merchant=merchant, customer=customer)
+        raise
     return customer
 
 

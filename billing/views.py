@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
 from billing import selectors, services
-from billing.forms import CustomerForm
+from billing.forms import CustomerCreateForm
 from billing.models import Boleto
+from portal.formtokens import AlreadySubmitted
 from portal.pagination import DeferredJoinPaginator
 from portal.tenancy import MerchantRequiredMixin
 
@@ -28,11 +29,18 @@ class CustomerListView(MerchantRequiredMixin, TemplateView):
 
 class CustomerCreateView(MerchantRequiredMixin, FormView):
     template_name = "billing/customer_form.html"
-    form_class = CustomerForm
+    form_class = CustomerCreateForm
 
     def form_valid(self, form):
         try:
             customer = services.customer_create(merchant=self.request.merchant, **form.cleaned_data)
+        except AlreadySubmitted as done:
+            messages.info(
+                self.request,
+                _("Este formulário já foi enviado: o cliente %(name)s já está cadastrado.")
+                % {"name": done.instance.name},
+            )
+            return redirect("billing:customer_list")
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications import services
 from notifications.models import EmailEvent, SupportTicket, TicketMessage
+from portal.formfields import PortalFormMixin
 
 
 @admin.register(EmailEvent)
@@ -52,7 +53,7 @@ class TicketMessageInline(admin.TabularInline):
         return False
 
 
-class SupportTicketAnswerForm(forms.ModelForm):
+class SupportTicketAnswerForm(PortalFormMixin, forms.ModelForm):
     answer = forms.CharField(
         label=_("Nova resposta"),
         required=False,

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications import selectors
 from notifications.services import TICKET_MESSAGE_EMPTY, TICKET_SCHEDULE_NOT_FOUND
+from portal.formfields import PortalFormMixin
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -16,7 +17,7 @@ def _message_field(label):
     )
 
 
-class TicketForm(forms.Form):
+class TicketForm(PortalFormMixin, forms.Form):
     """Open a ticket. ``schedule`` is the schedule's public number; it is resolved inside the
     merchant only, so a tampered number is "not found" and never reveals another merchant's
     schedule."""
@@ -51,5 +52,5 @@ class TicketForm(forms.Form):
         return schedule
 
 
-class TicketReplyForm(forms.Form):
+class TicketReplyForm(PortalFormMixin, forms.Form):
     message = _message_field(_("Nova mensagem"))

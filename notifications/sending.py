@@ -16,6 +16,7 @@ from billing.models import Boleto
 from billing.services import boleto_filename, boleto_pdf
 from notifications.models import OutboundEmail
 from portal.templatetags.money import format_brl
+from portal.text import header_text
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ def _message(boleto: Boleto, recipient: str, pdf: bytes) -> EmailMultiAlternativ
         }
         text = render_to_string("emails/boleto.txt", context)
         html = render_to_string("emails/boleto.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    # One line whatever the stored names hold (a CR/LF would stop every email: BadHeaderError).
+    message = EmailMultiAlternatives(subject=header_text(subject), body=text, to=[recipient])
     message.attach_alternative(html, "text/html")
     message.attach(boleto_filename(boleto), pdf, "application/pdf")
     # anymail: metadata comes back on tracking events; one recipient per message (SES events

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from billing.models import Boleto
 from portal.queue import enqueue_on_commit
+from portal.text import header_text
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def merchant_alert_email(*, alert_id: int) -> bool:
             subject = subject % {"number": schedule.number, "cause": context["cause"]}
             text = render_to_string("emails/merchant_alert.txt", context)
         message = EmailMultiAlternatives(
-            subject=subject, body=text, to=[alert.merchant.alert_email]
+            subject=header_text(subject), body=text, to=[alert.merchant.alert_email]
         )
         message.send()
         alert.emailed_at = timezone.now()
@@ -644,9 +645,7 @@ def ticket_message_notify(*, merchant_id: int, message_id: int) -> bool:
                 "merchant": ticket.merchant,
             }
         if recipients:
-            email = EmailMultiAlternatives(
-                subject=" ".join(subject.split()), body=text, to=recipients
-            )
+            email = EmailMultiAlternatives(subject=header_text(subject), body=text, to=recipients)
             if html:
                 email.attach_alternative(html, "text/html")
             email.send()

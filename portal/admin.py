@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from portal.formfields import PortalModelForm
 from portal.models import Membership, Merchant, MerchantChange
 
 LAST_OWNER = "A conta precisa de pelo menos um proprietário: promova outro usuário antes."
@@ -47,6 +48,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
+    form = PortalModelForm
     list_display = ["legal_name", "trade_name", "cnpj", "alert_email", "bank_code", "created_at"]
     search_fields = ["legal_name", "trade_name", "cnpj", "alert_email"]
     inlines = [MembershipInline]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import services
 from portal.documents import normalize_document, validate_cnpj
-from portal.formfields import BrazilianDecimalField
+from portal.formfields import BrazilianDecimalField, PortalFormMixin
 from portal.models import Bank, Membership
 from portal.pix_keys import normalize_pix_key
 
@@ -27,6 +27,10 @@ digits_only = RegexValidator(r"^[0-9]*$", _("Use apenas números."), code="digit
 digit_or_letter = RegexValidator(r"^[0-9A-Za-z]?$", _("Um dígito ou letra."), code="check_digit")
 
 
+PERCENT_RANGE = _("Informe um percentual de 0 a 100, por exemplo 2,00.")
+PERCENT_CENTS = _("Use no máximo 2 casas decimais, por exemplo 2,50.")
+
+
 def _percent_field(label, help_text):
     return BrazilianDecimalField(
         label=label,
@@ -37,10 +41,18 @@ def _percent_field(label, help_text):
         decimal_places=2,
         localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={
+            "invalid": PERCENT_RANGE,
+            "min_value": PERCENT_RANGE,
+            "max_value": PERCENT_RANGE,
+            "max_digits": PERCENT_RANGE,
+            "max_whole_digits": PERCENT_RANGE,
+            "max_decimal_places": PERCENT_CENTS,
+        },
     )
 
 
-class MerchantSettingsForm(forms.Form):
+class MerchantSettingsForm(PortalFormMixin, forms.Form):
     """Configurações: syntax here (pt-BR, values kept on error); the bank's rules, uniqueness
     and the save itself in portal.services.merchant_settings_update."""
 
@@ -158,7 +170,7 @@ class MerchantSettingsForm(forms.Form):
         return cleaned
 
 
-class MemberInviteForm(forms.Form):
+class MemberInviteForm(PortalFormMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=150)
     role = forms.ChoiceField(
         label=_("Papel"),
@@ -171,15 +183,15 @@ class MemberInviteForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
 
-class MemberRoleForm(forms.Form):
+class MemberRoleForm(PortalFormMixin, forms.Form):
     role = forms.ChoiceField(label=_("Papel"), choices=Membership.Role.choices)
 
 
-class MerchantSwitchForm(forms.Form):
+class MerchantSwitchForm(PortalFormMixin, forms.Form):
     merchant = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
-class PortalPasswordResetForm(PasswordResetForm):
+class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
     """Django's reset form, also for invited users who never chose a password (their invite
     link may have expired): those have an unusable password, which Django's form skips."""
 

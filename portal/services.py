@@ -33,6 +33,7 @@ from portal.models import Bank, Invitation, Membership, Merchant, MerchantChange
 from portal.pix_keys import normalize_pix_key
 from portal.queue import enqueue_on_commit
 from portal.ratelimit import rate_limit_hit, rate_limit_prune
+from portal.text import header_text
 
 logger = logging.getLogger(__name__)
 
@@ -515,7 +516,7 @@ def invitation_email(*, invitation_id: int, token: str) -> bool:
         subject = translation.gettext("Convite para a conta %(merchant)s no Portal de Boletos")
         subject = subject % {"merchant": merchant}
         body = render_to_string("emails/invitation.txt", context)
-    EmailMessage(subject=subject, body=body, to=[invitation.email]).send()
+    EmailMessage(subject=header_text(subject), body=body, to=[invitation.email]).send()
     return True
 
 

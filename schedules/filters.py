@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.formfields import PortalFormMixin
 from schedules.models import DeactivationCause, ScheduleStatus
 
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2099, 12, 31)
@@ -43,7 +44,7 @@ class _DateInput(forms.DateInput):
         )
 
 
-class ScheduleListFilterForm(forms.Form):
+class ScheduleListFilterForm(PortalFormMixin, forms.Form):
     """``status`` picks the tab; cause and period only apply to Agendamentos Desativados."""
 
     q = forms.CharField(

@@ -4,10 +4,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from billing.forms import CustomerForm
-from billing.models import AMOUNT_MAX, AMOUNT_MIN, AMOUNT_OUT_OF_RANGE, Customer
+from billing.models import AMOUNT_MAX, AMOUNT_MIN, Customer
 from billing.services import CUSTOMER_DUPLICATE_DOCUMENT
 from portal.documents import normalize_document
-from portal.formfields import BrazilianDecimalField
+from portal.formfields import BrazilianDecimalField, PortalFormMixin, portal_field
+from portal.formtokens import FormTokenField, FormTokenMixin
 from portal.templatetags.money import format_brl
 from schedules.models import (
     LEAD_DAYS_DEFAULT,
@@ -25,6 +26,12 @@ from schedules.services import (
 
 CUSTOMER_EXISTING, CUSTOMER_NEW = "existing", "new"
 CUSTOMER_REQUIRED = _("Escolha o cliente ou cadastre um novo.")
+# One message per error, in the field's own terms (issue 10 item 24).
+AMOUNT_TOO_LOW = _("O valor mínimo é R$ 0,01.")
+AMOUNT_TOO_HIGH = _("O valor máximo é R$ 99.999.999,99.")
+AMOUNT_CENTS = _("Informe no máximo 2 casas decimais (os centavos), por exemplo 1.234,56.")
+AMOUNT_INVALID = _("Informe o valor em reais, por exemplo 1.234,56.")
+LEAD_DAYS_RANGE = _("Antecedência: de 1 a 60 dias.")
 # What the "Pré-visualizar datas" button validates; other fields keep what was typed, no errors.
 PREVIEW_FIELDS = ("frequency_months", "first_due_date", "lead_days")
 
@@ -69,7 +76,7 @@ class CustomerDocumentField(forms.CharField):
         return customer
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(FormTokenMixin, PortalFormMixin, forms.Form):
     customer_mode = forms.ChoiceField(
         label=_("Cliente"),
         choices=[
@@ -94,7 +101,14 @@ class ScheduleForm(forms.Form):
         min_value=AMOUNT_MIN,
         max_value=AMOUNT_MAX,
         localize=True,
-        error_messages={"min_value": AMOUNT_OUT_OF_RANGE, "max_value": AMOUNT_OUT_OF_RANGE},
+        error_messages={
+            "invalid": AMOUNT_INVALID,
+            "min_value": AMOUNT_TOO_LOW,
+            "max_value": AMOUNT_TOO_HIGH,
+            "max_digits": AMOUNT_TOO_HIGH,
+            "max_whole_digits": AMOUNT_TOO_HIGH,
+            "max_decimal_places": AMOUNT_CENTS,
+        },
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0,00"}),
     )
     frequency_months = forms.TypedChoiceField(
@@ -112,8 +126,15 @@ class ScheduleForm(forms.Form):
         min_value=LEAD_DAYS_MIN,
         max_value=LEAD_DAYS_MAX,
         initial=LEAD_DAYS_DEFAULT,
+        error_messages={
+            "invalid": LEAD_DAYS_RANGE,
+            "min_value": LEAD_DAYS_RANGE,
+            "max_value": LEAD_DAYS_RANGE,
+        },
     )
     description = forms.CharField(label=_("Descrição"), max_length=200, required=False)
+    # Sent twice (double click, retried request), the form creates one schedule.
+    form_token = FormTokenField()
 
     def __init__(self, *args, merchant, today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,6 +149,7 @@ class ScheduleForm(forms.Form):
                 widget=forms.TextInput(attrs={"maxlength": 20, "autocomplete": "off"}),
                 help_text=_("A lista completa está em Clientes."),
             )
+            portal_field(self.fields["customer"])
         else:
             self.fields["customer"].queryset = customers
 
@@ -151,7 +173,14 @@ class ScheduleForm(forms.Form):
 
     def schedule_fields(self) -> dict:
         """What schedule_create takes, from a valid form."""
-        names = ("amount", "frequency_months", "first_due_date", "lead_days", "description")
+        names = (
+            "amount",
+            "frequency_months",
+            "first_due_date",
+            "lead_days",
+            "description",
+            "form_token",
+        )
         return {name: self.cleaned_data[name] for name in names}
 
 
@@ -185,7 +214,7 @@ def _boleto_label(boleto) -> str:
     }
 
 
-class ReactivationForm(forms.Form):
+class ReactivationForm(PortalFormMixin, forms.Form):
     """Corrigir e-mail e reativar. Parses and checks what was posted against what this schedule
     offers (the undelivered boletos, the missed installments listed); the rules between the
     fields (the email must change for an invalid address, ...) are the service's, under its

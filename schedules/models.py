@@ -91,6 +91,9 @@ class Schedule(MerchantOwnedModel):
         related_name="+",
         db_index=False,  # only read on the detail page; not worth an index update per cursor move
     )
+    # The one-time token of the form that created it (portal.formtokens): the same form sent
+    # twice finds this schedule instead of creating another. Null when created otherwise.
+    form_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("agendamento")
@@ -98,6 +101,11 @@ class Schedule(MerchantOwnedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["merchant", "number"], name="schedule_number_per_merchant"
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name="schedule_form_token_once",
             ),
             models.CheckConstraint(
                 condition=amount_in_range("amount"), name="schedule_amount_range"

@@ -154,6 +154,18 @@ def schedule_find_by_number(*, merchant: Merchant, number: int) -> Schedule | No
     )
 
 
+def schedule_find_by_form_token(*, merchant: Merchant, form_token) -> Schedule | None:
+    """The merchant's schedule created by the form that carried this one-time token."""
+    if form_token is None:
+        return None
+    return (
+        Schedule.objects.for_merchant(merchant)
+        .filter(form_token=form_token)
+        .only("id", "number")
+        .first()
+    )
+
+
 def schedule_upcoming_due_dates(
     *, schedule: Schedule, count: int = 6, today: date | None = None
 ) -> list[dict]:

@@ -11,11 +11,12 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Boleto, Customer
+from portal.formtokens import AlreadySubmitted
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
 from schedules import dates, selectors
@@ -88,8 +89,13 @@ def schedule_create(
     description: str = "",
     actor=None,
     today: date | None = None,
+    form_token=None,
 ) -> Schedule:
-    """Create an active schedule and issue, right after commit, whatever is already due."""
+    """Create an active schedule and issue, right after commit, whatever is already due.
+
+    ``form_token`` (portal.formtokens): a second submission of the same form raises
+    AlreadySubmitted with the schedule the first one created, and creates nothing.
+    """
     today = today or timezone.localdate()
     if customer.merchant_id != merchant.pk:
         raise ValidationError({"customer": CUSTOMER_NOT_FOUND})
@@ -107,10 +113,11 @@ def schedule_create(
         description=description,
         created_by=actor,
         number=0,
+        form_token=form_token,
     )
     # Validate the fields before allocating anything (a placeholder number keeps full_clean happy).
     schedule.next_issue_on = today
-    schedule.full_clean(exclude=["number"], validate_unique=False)
+    schedule.full_clean(exclude=["number", "form_token"], validate_unique=False)
     schedule.next_issue_on = next_issue_date(
         first_due_date=first_due_date,
         frequency_months=frequency_months,
@@ -118,8 +125,18 @@ def schedule_create(
         sequence=1,
     )
     with transaction.atomic():
+        # After the merchant's row lock: a concurrent submission of the same form has committed
+        # by now, and its schedule is visible.
         schedule.number = _allocate_schedule_number(merchant)
-        schedule.save()
+        _schedule_refuse_resubmission(merchant=merchant, form_token=form_token)
+        try:
+            with transaction.atomic():
+                schedule.save()
+        except IntegrityError:
+            # The unique (merchant, form_token) index is the guarantee, even for a writer that
+            # does not take the merchant lock.
+            _schedule_refuse_resubmission(merchant=merchant, form_token=form_token)
+            raise
         event_record(schedule=schedule, kind=ScheduleEvent.Kind.CREATED, actor=actor)
         if schedule.next_issue_on <= today:
             from schedules.tasks import issue_installments_for_schedule_task
@@ -132,15 +149,38 @@ def schedule_create(
     return schedule
 
 
+def _schedule_refuse_resubmission(*, merchant: Merchant, form_token) -> None:
+    if form_token is None:
+        return
+    existing = Schedule.objects.for_merchant(merchant).filter(form_token=form_token).first()
+    if existing is not None:
+        raise AlreadySubmitted(existing)
+
+
 def schedule_create_with_new_customer(
-    *, merchant: Merchant, customer_fields: dict, actor=None, **schedule_fields
+    *, merchant: Merchant, customer_fields: dict, actor=None, form_token=None, **schedule_fields
 ) -> Schedule:
-    """Register a customer and create their first schedule, both or neither."""
+    """Register a customer and create their first schedule, both or neither.
+
+    The schedule carries ``form_token``. A second submission of the same form meets the customer
+    the first one registered (same CPF/CNPJ): it raises AlreadySubmitted with that schedule
+    rather than "CPF/CNPJ already registered".
+    """
     from billing.services import customer_create
 
     with transaction.atomic():
-        customer = customer_create(merchant=merchant, **customer_fields)
-        return schedule_create(merchant=merchant, customer=customer, actor=actor, **schedule_fields)
+        try:
+            customer = customer_create(merchant=merchant, **customer_fields)
+        except ValidationError:
+            _schedule_refuse_resubmission(merchant=merchant, form_token=form_token)
+            raise
+        return schedule_create(
+            merchant=merchant,
+            customer=customer,
+            actor=actor,
+            form_token=form_token,
+            **schedule_fields,
+        )
 
 
 def _alerts_resolve(*, schedule: Schedule, now) -> int:

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, replace_url
 from billing.models import Boleto, Customer
 from billing.services import BOLETO_ZIP_LIMIT
 from notifications.alert_texts import CONSENT_CAUSES
+from portal.formtokens import AlreadySubmitted
 from portal.templatetags.money import format_brl
 from portal.tenancy import MerchantRequiredMixin, MerchantScopedMixin, get_for_merchant_or_404
 from schedules import exports, selectors, services
@@ -294,6 +295,13 @@ class ScheduleCreateView(MerchantRequiredMixin, TemplateView):
             keep_errors_only(customer_form)
             template = self.preview_template_name if request.htmx else None
             return self._render(form, customer_form, template=template)
+        done = selectors.schedule_find_by_form_token(
+            merchant=request.merchant, form_token=form.submitted_token()
+        )
+        if done is not None:
+            # This page was sent before (what it holds may no longer be valid: its customer is
+            # registered now, its date may have passed): show what it created.
+            return self._already_created(done)
         new_customer = form.new_customer
         valid = form.is_valid()
         if new_customer:
@@ -316,6 +324,8 @@ class ScheduleCreateView(MerchantRequiredMixin, TemplateView):
                         actor=request.user,
                         **form.schedule_fields(),
                     )
+            except AlreadySubmitted as done:  # sent again while the first was being saved
+                return self._already_created(done.instance)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     target = form
@@ -329,6 +339,14 @@ class ScheduleCreateView(MerchantRequiredMixin, TemplateView):
                 )
                 return redirect(schedule)
         return self._render(form, customer_form)
+
+    def _already_created(self, schedule):
+        messages.info(
+            self.request,
+            _("Este formulário já foi enviado: o agendamento nº %(number)s já foi criado.")
+            % {"number": schedule.number},
+        )
+        return redirect(schedule)
 
     def _render(self, form, customer_form, *, template=None):
         preview = []
@@ -349,6 +367,9 @@ class ScheduleCreateView(MerchantRequiredMixin, TemplateView):
                 "new_customer": form.new_customer,
                 "preview": preview,
                 "preview_requested": self.request.method == "POST",
+                # The whole page shows the date's error next to its field; the htmx fragment,
+                # swapped in alone, shows it in the preview instead (once either way).
+                "preview_fragment": template == self.preview_template_name,
             },
         )
         patch_vary_headers(response, ["HX-Request"])

@@ -216,7 +216,7 @@ class TestBadInput:
             ({"account": "123456"}, "account", "mais de 5 dígitos"),
             ({"wallet": "198"}, "wallet", "layout especial"),
             ({"account_digit": "3"}, "account_digit", "o dígito da conta é 7"),
-            ({"account_digit": "37"}, "account_digit", "no máximo 1 caractere"),
+            ({"account_digit": "37"}, "account_digit", "Um dígito ou letra."),
             ({"bank_code": "001", "agreement": ""}, "agreement", "Informe o convênio"),
             (
                 {"bank_code": "001", "agreement": "12345", "wallet": "17"},
@@ -234,8 +234,8 @@ class TestBadInput:
             ({"address_state": "XX"}, "address_state", "Faça uma escolha válida"),
             ({"alert_email": "financeiro@"}, "alert_email", "endereço de email válido"),
             ({"legal_name": ""}, "legal_name", "Este campo é obrigatório."),
-            ({"late_fee_percent": "-1"}, "late_fee_percent", "maior ou igual a 0"),
-            ({"monthly_interest_percent": "abc"}, "monthly_interest_percent", "Informe um número"),
+            ({"late_fee_percent": "-1"}, "late_fee_percent", "percentual de 0 a 100"),
+            ({"monthly_interest_percent": "abc"}, "monthly_interest_percent", "percentual de 0 a"),
         ],
     )
     def test_bad_bank_and_other_data(self, owner_client, merchant, overrides, field, message):

@@ -9,6 +9,7 @@ rolled back at its end, so each starts from the same data.
 """
 
 import re
+import uuid
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -122,6 +123,9 @@ ENGLISH = re.compile(
     r"value|Select a valid choice|Null characters are not allowed|is not a valid|characters \(it "
     r"has"
 )
+# Django's generic pt-BR messages: every field states its limit in its own terms instead
+# (issue 10 item 24).
+GENERIC = re.compile(r"Certifique-se|ponto decimal")
 ERROR = 'class="error"'
 
 
@@ -154,6 +158,7 @@ def assert_form_answer(response, data: dict, *, kept=(), error_shown=True):
         if error_shown:
             assert ERROR in body, f"re-rendered without an error for {data!r}"
         assert not ENGLISH.search(body), ENGLISH.search(body)
+        assert not GENERIC.search(body), GENERIC.search(body)
         for field in kept:
             value = data.get(field)
             if isinstance(value, str) and value.strip() and "\x00" not in value:
@@ -181,7 +186,7 @@ def create_page(merchant, owner, other_merchant):
 
 
 SCHEDULE_FIELDS = ["customer_mode", "customer", "amount", "frequency_months", "first_due_date"]
-SCHEDULE_FIELDS += ["lead_days", "description", "action"]
+SCHEDULE_FIELDS += ["lead_days", "description", "action", "form_token"]
 CUSTOMER_FIELDS = [
     f"cliente-{name}"
     for name in (
@@ -290,6 +295,7 @@ def test_schedule_create_form(
         "cliente-address_city": "Curitiba",
         "cliente-address_state": "PR",
         "cliente-address_zip": "80020-310",
+        "form_token": str(uuid.uuid4()),
     }
     data = apply(valid, corrupt, extra)
 

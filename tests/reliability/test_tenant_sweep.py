@@ -15,6 +15,7 @@ fails ``test_every_url_kwarg_has_values``, so the map is extended with the new v
 """
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -351,6 +352,7 @@ _VOLATILE = [
     re.compile(r'nonce="[^"]*"'),
     re.compile(r'"X-CSRFToken": ?"[^"]*"'),
     re.compile(r'<meta name="csrf-token" content="[^"]*"'),
+    re.compile(r'name="form_token" value="[^"]*"'),  # a fresh one-time token per page
 ]
 
 
@@ -749,6 +751,7 @@ def test_a_ids_in_query_strings_and_form_bodies(tenant_a, user_b):
         "frequency_months": "1",
         "first_due_date": (timezone.localdate() + timedelta(days=20)).isoformat(),
         "lead_days": "10",
+        "form_token": str(uuid.uuid4()),
     }
     response = check(
         "post",

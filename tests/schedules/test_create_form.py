@@ -2,6 +2,7 @@
 (a plain submit without JavaScript, and an htmx fragment)."""
 
 import re
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ def schedule_data(**overrides):
         "first_due_date": (today() + timedelta(days=40)).isoformat(),
         "lead_days": "10",
         "description": "Mensalidade",
+        "form_token": str(uuid.uuid4()),
     }
     data.update(overrides)
     return data
@@ -320,3 +322,67 @@ class TestManyCustomers:
         customers = [CustomerFactory(merchant=merchant) for _ in range(3)]
         page = owner_client.get(f"{URL}?cliente={customers[2].pk}").content.decode()
         assert f'value="{customers[2].formatted_document}"' in page
+
+
+def page_token(client, url=URL) -> str:
+    found = re.search(r'name="form_token" value="([^"]+)"', client.get(url).content.decode())
+    assert found, "the form carries no one-time token"
+    return found.group(1)
+
+
+class TestSentTwice:
+    """The one-time token (issue 10 item 14); concurrent submissions: test_create_once.py."""
+
+    def test_every_page_gets_its_own_token(self, owner_client):
+        assert page_token(owner_client) != page_token(owner_client)
+
+    def test_the_same_page_sent_again_shows_the_schedule_it_created(self, owner_client, merchant):
+        customer = CustomerFactory(merchant=merchant)
+        data = schedule_data(customer=customer.pk, form_token=page_token(owner_client))
+        first = owner_client.post(URL, data)
+        again = owner_client.post(URL, data, follow=True)
+        schedule = Schedule.objects.get()
+        assert first.url == schedule.get_absolute_url()
+        assert again.redirect_chain == [(schedule.get_absolute_url(), 302)]
+        assert (
+            f"Este formulário já foi enviado: o agendamento nº {schedule.number} já foi criado."
+            in again.content.decode()
+        )
+
+    def test_with_a_new_customer_sent_again(self, owner_client):
+        data = {**schedule_data(), **new_customer_data(), "form_token": page_token(owner_client)}
+        assert owner_client.post(URL, data).status_code == 302
+        again = owner_client.post(URL, data)
+        schedule = Schedule.objects.get()
+        assert again.url == schedule.get_absolute_url()
+        assert Customer.objects.get() == schedule.customer
+
+    def test_a_page_without_token_is_asked_again_with_a_new_one(self, owner_client, merchant):
+        customer = CustomerFactory(merchant=merchant)
+        data = schedule_data(customer=customer.pk)
+        del data["form_token"]
+        response = owner_client.post(URL, data)
+        assert response.status_code == 200
+        assert response.context["form"].non_field_errors() == [
+            "Este formulário expirou ou veio incompleto. Confira os dados e envie de novo."
+        ]
+        fresh = re.search(r'name="form_token" value="([^"]+)"', response.content.decode())
+        assert fresh and uuid.UUID(fresh.group(1))
+        assert not Schedule.objects.exists()
+        assert owner_client.post(URL, {**data, "form_token": fresh.group(1)}).status_code == 302
+
+    def test_tokens_are_per_merchant(self, owner_client, merchant, other_merchant):
+        token = uuid.uuid4()
+        theirs = services.schedule_create(
+            merchant=other_merchant,
+            customer=CustomerFactory(merchant=other_merchant),
+            amount=Decimal("10.00"),
+            frequency_months=1,
+            first_due_date=today() + timedelta(days=40),
+            lead_days=10,
+            form_token=token,
+        )
+        customer = CustomerFactory(merchant=merchant)
+        response = owner_client.post(URL, schedule_data(customer=customer.pk, form_token=token))
+        mine = Schedule.objects.get(merchant=merchant)
+        assert mine != theirs and response.url == mine.get_absolute_url()

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ def form_data(customer, **overrides):
         "first_due_date": (timezone.localdate() + timedelta(days=40)).isoformat(),
         "lead_days": "10",
         "description": "Mensalidade",
+        "form_token": str(uuid.uuid4()),
     }
     data.update(overrides)
     return data
@@ -56,16 +58,12 @@ class TestCreate:
     @pytest.mark.parametrize(
         ("overrides", "field", "message"),
         [
-            ({"amount": "0,00"}, "amount", "O valor deve estar entre R$ 0,01 e R$ 99.999.999,99."),
-            ({"amount": "100.000.000,00"}, "amount", "O valor deve estar entre R$ 0,01"),
-            ({"amount": "abc"}, "amount", "Informe um número."),
+            ({"amount": "0,00"}, "amount", "O valor mínimo é R$ 0,01."),
+            ({"amount": "100.000.000,00"}, "amount", "O valor máximo é R$ 99.999.999,99."),
+            ({"amount": "abc"}, "amount", "Informe o valor em reais, por exemplo 1.234,56."),
             ({"frequency_months": "5"}, "frequency_months", "Escolha uma frequência válida."),
-            (
-                {"lead_days": "0"},
-                "lead_days",
-                "Certifique-se que este valor seja maior ou igual a 1",
-            ),
-            ({"lead_days": "61"}, "lead_days", "menor ou igual a 60"),
+            ({"lead_days": "0"}, "lead_days", "Antecedência: de 1 a 60 dias."),
+            ({"lead_days": "61"}, "lead_days", "Antecedência: de 1 a 60 dias."),
             ({"first_due_date": "2026-02-30"}, "first_due_date", "Informe uma data válida."),
             ({"first_due_date": "2020-01-10"}, "first_due_date", "não pode ser anterior a hoje"),
             ({"first_due_date": "2099-01-10"}, "first_due_date", "nos próximos 5 anos"),
@@ -77,8 +75,8 @@ class TestCreate:
         customer = CustomerFactory(merchant=merchant)
         response = owner_client.post(reverse("schedules:create"), form_data(customer, **overrides))
         assert response.status_code == 200
-        errors = " ".join(response.context["form"].errors.get(field, []))
-        assert message in errors
+        errors = response.context["form"].errors.get(field, [])
+        assert len(errors) == 1 and message in errors[0]  # one message per error
         assert not Schedule.objects.exists()
         # What was typed is kept.
         assert response.context["form"].data["description"] == "Mensalidade"
