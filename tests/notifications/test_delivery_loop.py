@@ -1,0 +1,166 @@
+"""The delivery loop (issue 10): no email once a schedule is off, and a boleto that says when it
+will be tried again."""
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from anymail.signals import AnymailTrackingEvent
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from billing.models import BUSINESS_TZ, Boleto
+from notifications import inbox
+from notifications.models import EmailEvent, OutboundEmail
+from notifications.sending import boleto_send
+from notifications.services import delivery_sweep, email_events_drain
+from schedules.generator import installments_issue_due
+from schedules.services import schedule_cancel, schedule_deactivate, schedule_reactivate
+from tests.factories import ScheduleFactory
+
+pytestmark = pytest.mark.django_db
+
+TEST_ESP = {"EMAIL_BACKEND": "anymail.backends.test.EmailBackend"}
+FIRST_DUE = date(2026, 3, 20)
+SOFT = ("SoftBounce", 4096, "smtp;452 4.2.2 Mailbox full")
+HARD = ("HardBounce", 1, "smtp;550 5.1.1 The email account does not exist")
+
+
+def issue(schedule, sequence: int) -> Boleto:
+    """Issue installment ``sequence`` of the schedule (monthly) and put it in the send queue."""
+    installments_issue_due(today=date(2026, 2 + sequence, 10))
+    boleto = Boleto.objects.get(schedule=schedule, sequence=sequence)
+    Boleto.objects.filter(pk=boleto.pk).update(
+        delivery_status="queued", handed_off_at=timezone.now()
+    )
+    return boleto
+
+
+def send(boleto) -> OutboundEmail | None:
+    with override_settings(**TEST_ESP):
+        outbound = boleto_send(merchant_id=boleto.merchant_id, boleto_id=boleto.pk)
+    if outbound is not None:
+        # anymail's test backend numbers messages by outbox position; a real ESP's are unique.
+        outbound.message_id = f"msg-{outbound.pk}"
+        outbound.save(update_fields=["message_id"])
+    return outbound
+
+
+def postmark_bounce(message_id, recipient, kind, *, event_id) -> AnymailTrackingEvent:
+    bounce_type, type_code, details = kind
+    return AnymailTrackingEvent(
+        event_type="bounced",
+        reject_reason="bounced",
+        event_id=str(event_id),
+        message_id=message_id,
+        recipient=recipient,
+        timestamp=timezone.now(),
+        description=bounce_type,
+        mta_response=details,
+        esp_event={
+            "RecordType": "Bounce",
+            "ID": event_id,
+            "Type": bounce_type,
+            "TypeCode": type_code,
+            "MessageID": message_id,
+            "Email": recipient,
+            "Details": details,
+        },
+    )
+
+
+def bounce(outbound, kind, capture, *, event_id) -> EmailEvent:
+    """A Postmark bounce about ``outbound``, stored and processed (with its after-commit work)."""
+    with override_settings(**TEST_ESP), capture(execute=True):
+        pk = inbox.email_event_store(
+            event=postmark_bounce(outbound.message_id, outbound.recipient, kind, event_id=event_id),
+            esp_name="Postmark",
+        )
+        email_events_drain()
+    return EmailEvent.objects.get(pk=pk)
+
+
+def customer_mail(schedule):
+    return [m for m in mail.outbox if m.to == [schedule.customer.email]]
+
+
+# --- 1. no email to a customer whose schedule is not active -------------------------------------
+
+
+@pytest.mark.parametrize("stop", ["cancel", "deactivate"])
+def test_a_queued_send_after_the_schedule_stopped_emails_nothing(merchant, owner, client, stop):
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    boleto = issue(schedule, 1)
+    if stop == "cancel":
+        schedule_cancel(schedule=schedule)
+    else:
+        schedule_deactivate(schedule=schedule, cause="spam_complaint")
+    assert send(boleto) is None
+    assert mail.outbox == []
+    assert not OutboundEmail.objects.exists()
+    boleto.refresh_from_db()
+    assert boleto.delivery_status == "withheld"
+    client.force_login(owner)
+    page = client.get(schedule.get_absolute_url()).content.decode()
+    assert "Não enviado (agendamento inativo)" in page
+    assert "Reenviar boleto" not in page  # not for a schedule that is off
+
+
+def test_the_sweeper_never_emails_a_deactivated_schedule(
+    merchant, django_capture_on_commit_callbacks
+):
+    """A send whose message was lost: the sweeper queues it again an hour later, but the
+    schedule was deactivated (a spam complaint) in between."""
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    boleto = issue(schedule, 1)
+    schedule_deactivate(schedule=schedule, cause="spam_complaint")
+    with override_settings(**TEST_ESP), django_capture_on_commit_callbacks(execute=True):
+        result = delivery_sweep(now=timezone.now() + timedelta(hours=2))
+    assert result["requeued"] == 1
+    assert mail.outbox == []
+    assert Boleto.objects.get(pk=boleto.pk).delivery_status == "withheld"
+
+
+def test_reactivation_sends_a_withheld_boleto_when_the_merchant_asks(
+    merchant, django_capture_on_commit_callbacks
+):
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    boleto = issue(schedule, 1)
+    schedule_deactivate(schedule=schedule, cause="mailbox_full")
+    assert send(boleto) is None
+    with override_settings(**TEST_ESP), django_capture_on_commit_callbacks(execute=True):
+        result = schedule_reactivate(
+            schedule=schedule,
+            email=schedule.customer.email,
+            keep_email=True,
+            resend_boleto_ids=[boleto.pk],
+            today=date(2026, 3, 12),
+        )
+    assert result.resent == [1]
+    assert len(customer_mail(schedule)) == 1
+    assert Boleto.objects.get(pk=boleto.pk).delivery_status == "sent"
+
+
+# --- 10. a soft-bounced boleto says when the next attempt is ------------------------------------
+
+
+def test_a_boleto_waiting_for_its_retry_shows_the_time(merchant, owner, client):
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    boleto = issue(schedule, 1)
+    today = timezone.localtime(timezone.now(), BUSINESS_TZ).date()
+    Boleto.objects.filter(pk=boleto.pk).update(
+        delivery_status="retry",
+        next_attempt_at=datetime.combine(today, time(14, 5), tzinfo=BUSINESS_TZ),
+    )
+    client.force_login(owner)
+    for url in (schedule.get_absolute_url(), "/boletos/", "/"):
+        body = client.get(url).content.decode()
+        assert "Nova tentativa às 14:05" in body, url
+        assert "Na fila de envio</td>" not in body, url
+
+    tomorrow = today + timedelta(days=1)
+    Boleto.objects.filter(pk=boleto.pk).update(
+        next_attempt_at=datetime.combine(tomorrow, time(9, 30), tzinfo=BUSINESS_TZ)
+    )
+    body = client.get(schedule.get_absolute_url()).content.decode()
+    assert f"Nova tentativa em {tomorrow:%d/%m} às 09:30" in body
