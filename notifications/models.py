@@ -181,8 +181,15 @@ class MerchantAlert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["schedule", "kind", "schedule_epoch"],
-                condition=~Q(kind="delivery_unconfirmed"),
+                condition=Q(kind="deactivated"),
                 name="alert_once_per_epoch",
+            ),
+            # The merchant is warned at the first failure of every boleto (again after a
+            # reactivation sends it in a new epoch), not once per schedule.
+            models.UniqueConstraint(
+                fields=["boleto", "kind", "schedule_epoch"],
+                condition=Q(kind="delivery_failing"),
+                name="alert_failing_once_per_boleto",
             ),
             models.UniqueConstraint(
                 fields=["boleto", "kind"],

@@ -341,6 +341,34 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     return result
 
 
+def delivery_retries_send(*, now=None, limit: int = 5_000) -> int:
+    """The per-minute beat job: boletos whose retry is due (``retry``, next_attempt_at reached)
+    go back to the queue and their send is queued after commit. Claimed with SKIP LOCKED, so two
+    runs never queue a boleto twice; a lost message leaves it ``queued`` for the sweeper. The
+    send checks the schedule is still active. Returns how many were queued."""
+    from notifications.tasks import boleto_send_task
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Boleto.objects.filter(
+                delivery_status=Boleto.DeliveryStatus.RETRY, next_attempt_at__lte=now
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("merchant_id", "pk")[:limit]
+        )
+        if not due:
+            return 0
+        Boleto.objects.filter(pk__in=[pk for _, pk in due]).update(
+            delivery_status=Boleto.DeliveryStatus.QUEUED, next_attempt_at=None, updated_at=now
+        )
+        for merchant_id, boleto_id in due:
+            enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto_id)
+    logger.info("event=delivery_retries_queued count=%s", len(due))
+    return len(due)
+
+
 # The same boleto resent again this soon by the same schedule's page is one request (a
 # double-click, a reloaded confirmation): recorded and sent once.
 RESEND_DUPLICATE_WINDOW = timedelta(minutes=2)
@@ -440,7 +468,12 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
             state__lt=DELIVERED,  # the partial index outbound_email_unconfirmed
             sent_at__lt=now - NOT_DELIVERED_AFTER,
             boleto__status=Boleto.Status.ISSUED,
-            boleto__delivery_status=Boleto.DeliveryStatus.SENT,
+            # Sent, or delayed by a failure on our side (operations are on it; the banner only
+            # offers to send the PDF another way, it asks the merchant to fix nothing).
+            boleto__delivery_status__in=[
+                Boleto.DeliveryStatus.SENT,
+                Boleto.DeliveryStatus.DELAYED,
+            ],
             boleto__due_date__gte=timezone.localdate(now),
         )
         .exclude(esp_name="")

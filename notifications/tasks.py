@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError
 from notifications.sending import boleto_send
 from notifications.services import (
     delivery_hand_off,
+    delivery_retries_send,
     delivery_sweep,
     email_event_process,
     email_events_drain,
@@ -62,6 +63,12 @@ def merchant_alert_email_task(*, alert_id: int) -> None:
 @shared_task(ignore_result=True)
 def delivery_sweep_task() -> dict:
     return delivery_sweep()
+
+
+@shared_task(ignore_result=True)
+def delivery_retries_send_task() -> int:
+    """Beat, every minute: send the retries whose time has come."""
+    return delivery_retries_send()
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)

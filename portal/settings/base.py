@@ -271,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "schedules.tasks.issue_due_installments_task",
         "schedule": env.float("GENERATOR_INTERVAL_SECONDS", default=60.0),
     },
+    # Delivery retries whose time has come (Boleto.next_attempt_at): every minute.
+    "delivery-retries": {
+        "task": "notifications.tasks.delivery_retries_send_task",
+        "schedule": 60.0,
+    },
     "delivery-sweep": {
         "task": "notifications.tasks.delivery_sweep_task",
         "schedule": 5 * 60.0,

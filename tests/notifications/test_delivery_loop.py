@@ -1,19 +1,20 @@
-"""The delivery loop (issue 10): no email once a schedule is off, and a boleto that says when it
-will be tried again."""
+"""The delivery loop (issue 10): no email once a schedule is off, retries sent when they are due,
+every boleto's first failure warned, and a boleto that says when it will be tried again."""
 
 from datetime import date, datetime, time, timedelta
 
 import pytest
 from anymail.signals import AnymailTrackingEvent
+from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
 from billing.models import BUSINESS_TZ, Boleto
 from notifications import inbox
-from notifications.models import EmailEvent, OutboundEmail
+from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.sending import boleto_send
-from notifications.services import delivery_sweep, email_events_drain
+from notifications.services import delivery_retries_send, delivery_sweep, email_events_drain
 from schedules.generator import installments_issue_due
 from schedules.services import schedule_cancel, schedule_deactivate, schedule_reactivate
 from tests.factories import ScheduleFactory
@@ -121,6 +122,21 @@ def test_the_sweeper_never_emails_a_deactivated_schedule(
     assert Boleto.objects.get(pk=boleto.pk).delivery_status == "withheld"
 
 
+def test_a_soft_bounce_retry_after_cancellation_emails_nothing(
+    merchant, django_capture_on_commit_callbacks
+):
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    outbound = send(issue(schedule, 1))
+    bounce(outbound, SOFT, django_capture_on_commit_callbacks, event_id=101)
+    assert Boleto.objects.get(pk=outbound.boleto_id).delivery_status == "retry"
+    schedule_cancel(schedule=schedule)
+    with override_settings(**TEST_ESP), django_capture_on_commit_callbacks(execute=True):
+        assert delivery_retries_send(now=timezone.now() + timedelta(hours=3)) == 1
+    assert len(customer_mail(schedule)) == 1  # the first attempt only
+    assert OutboundEmail.objects.count() == 1
+    assert Boleto.objects.get(pk=outbound.boleto_id).delivery_status == "withheld"
+
+
 def test_reactivation_sends_a_withheld_boleto_when_the_merchant_asks(
     merchant, django_capture_on_commit_callbacks
 ):
@@ -139,6 +155,72 @@ def test_reactivation_sends_a_withheld_boleto_when_the_merchant_asks(
     assert result.resent == [1]
     assert len(customer_mail(schedule)) == 1
     assert Boleto.objects.get(pk=boleto.pk).delivery_status == "sent"
+
+
+# --- 2. retries when due ------------------------------------------------------------------------
+
+
+def test_retries_run_every_minute_from_beat():
+    entries = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert entries["notifications.tasks.delivery_retries_send_task"] == 60.0
+
+
+def test_a_soft_bounce_queues_no_countdown_and_the_sweeper_waits_for_the_due_time(
+    merchant, django_capture_on_commit_callbacks, monkeypatch
+):
+    from notifications.tasks import boleto_send_task
+
+    published = []
+    monkeypatch.setattr(
+        boleto_send_task, "apply_async", lambda *a, **kw: published.append(kw) or None
+    )
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    outbound = send(issue(schedule, 1))
+    bounce(outbound, SOFT, django_capture_on_commit_callbacks, event_id=201)
+    assert published == []  # no Celery countdown: the due time is on the boleto
+    boleto = Boleto.objects.get(pk=outbound.boleto_id)
+    assert boleto.delivery_status == "retry"
+    # 90 minutes later: queued "over an hour" by the old rule, but not due yet.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_sweep(now=boleto.next_attempt_at - timedelta(minutes=30))["requeued"] == 0
+        assert delivery_retries_send(now=boleto.next_attempt_at - timedelta(seconds=1)) == 0
+    assert published == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_retries_send(now=boleto.next_attempt_at) == 1
+    assert [kw["kwargs"]["boleto_id"] for kw in published] == [boleto.pk]
+    assert published[0].get("countdown") is None
+    boleto.refresh_from_db()
+    assert (boleto.delivery_status, boleto.next_attempt_at) == ("queued", None)
+
+
+# --- 5. the merchant is warned at the first failure of every boleto -----------------------------
+
+
+def test_every_boletos_first_soft_failure_warns_the_merchant(
+    merchant, django_capture_on_commit_callbacks
+):
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    first = send(issue(schedule, 1))
+    bounce(first, SOFT, django_capture_on_commit_callbacks, event_id=501)
+    second = send(issue(schedule, 2))
+    bounce(second, SOFT, django_capture_on_commit_callbacks, event_id=502)
+
+    warnings = MerchantAlert.objects.filter(kind="delivery_failing").order_by("pk")
+    assert [w.boleto_id for w in warnings] == [first.boleto_id, second.boleto_id]
+    emailed = [m for m in mail.outbox if m.to == [merchant.alert_email]]
+    assert len(emailed) == 2
+    assert all("não entregue: Caixa postal cheia" in m.subject for m in emailed)
+
+    # The second boleto's retry fails too: no second warning about it.
+    with override_settings(**TEST_ESP), django_capture_on_commit_callbacks(execute=True):
+        later = timezone.now() + timedelta(hours=3)
+        assert delivery_retries_send(now=later) == 2
+    retry = OutboundEmail.objects.get(boleto_id=second.boleto_id, attempt=2)
+    retry.message_id = f"msg-{retry.pk}"
+    retry.save(update_fields=["message_id"])
+    bounce(retry, SOFT, django_capture_on_commit_callbacks, event_id=503)
+    assert MerchantAlert.objects.filter(kind="delivery_failing").count() == 2
+    assert len([m for m in mail.outbox if m.to == [merchant.alert_email]]) == 2
 
 
 # --- 10. a soft-bounced boleto says when the next attempt is ------------------------------------
