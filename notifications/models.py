@@ -73,6 +73,13 @@ class EmailEvent(models.Model):
                 condition=models.Q(processed_at__isnull=True),
                 name="email_event_unprocessed",
             ),
+            # The per-minute rematch of events that arrived before their email's row
+            # (notifications.services.email_events_rematch): only unmatched rows are in it.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(outcome="unmatched"),
+                name="email_event_unmatched",
+            ),
             # The schedule timeline's events per email (schedules/selectors.py).
             models.Index(
                 fields=["outbound_email"],

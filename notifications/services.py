@@ -53,8 +53,8 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
 
 
 def _email_event_classify_apply(stored) -> None:
-    """Classify one locked, unprocessed event, apply it (notifications/policy.py) and record the
-    outcome on the row (saved)."""
+    """Classify one locked event, apply it (notifications/policy.py) and record the outcome on
+    the row (saved)."""
     from anymail.signals import AnymailTrackingEvent
 
     from notifications.classifier import classify
@@ -155,6 +155,44 @@ def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> di
     if done or failed_ids:
         logger.info("event=email_events_drained processed=%s failed=%s", done, len(failed_ids))
     return result
+
+
+# An event that matched none of our emails may have been processed before its email's row was
+# committed (a quick "dropped"/"blocked" comes back from the ESP while the send's transaction is
+# still open): it is matched again every minute (email_events_rematch) for this long after it
+# arrived, then left as unmatched.
+UNMATCHED_RETRY_FOR = timedelta(minutes=15)
+
+
+def email_events_rematch(*, now=None, limit: int = 5_000) -> dict[str, int]:
+    """The per-minute beat job: apply again the events recorded ``unmatched`` in the last
+    UNMATCHED_RETRY_FOR (claimed with SKIP LOCKED; re-applying an unmatched event changes
+    nothing unless its email is found now). Returns how many were tried and how many matched."""
+    from notifications.models import EmailEvent
+
+    now = now or timezone.now()
+    tried = matched = 0
+    with transaction.atomic():
+        rows = list(
+            EmailEvent.objects.filter(
+                outcome=EmailEvent.Outcome.UNMATCHED,
+                received_at__gte=now - UNMATCHED_RETRY_FOR,
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("received_at", "pk")[:limit]
+        )
+        for stored in rows:
+            try:
+                with transaction.atomic():
+                    _email_event_classify_apply(stored)
+            except Exception:
+                logger.exception("event=email_event_rematch_failed email_event=%s", stored.pk)
+                continue
+            tried += 1
+            matched += stored.outcome != EmailEvent.Outcome.UNMATCHED
+    if matched:
+        logger.info("event=email_events_rematched tried=%s matched=%s", tried, matched)
+    return {"tried": tried, "matched": matched}
 
 
 def alerts_acknowledge(*, merchant_id: int, now=None, **lookup) -> int:

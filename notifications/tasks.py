@@ -9,6 +9,7 @@ from notifications.services import (
     delivery_sweep,
     email_event_process,
     email_events_drain,
+    email_events_rematch,
     merchant_alert_email,
     ops_alert,
 )
@@ -69,6 +70,12 @@ def delivery_sweep_task() -> dict:
 def delivery_retries_send_task() -> int:
     """Beat, every minute: send the retries whose time has come."""
     return delivery_retries_send()
+
+
+@shared_task(ignore_result=True)
+def email_events_rematch_task() -> dict:
+    """Beat, every minute: match again the events that arrived before their email's row."""
+    return email_events_rematch()
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)

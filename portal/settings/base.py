@@ -271,9 +271,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "schedules.tasks.issue_due_installments_task",
         "schedule": env.float("GENERATOR_INTERVAL_SECONDS", default=60.0),
     },
-    # Delivery retries whose time has come (Boleto.next_attempt_at): every minute.
+    # Delivery retries whose time has come (Boleto.next_attempt_at) and webhook events that
+    # arrived before their email's row: every minute.
     "delivery-retries": {
         "task": "notifications.tasks.delivery_retries_send_task",
+        "schedule": 60.0,
+    },
+    "email-events-rematch": {
+        "task": "notifications.tasks.email_events_rematch_task",
         "schedule": 60.0,
     },
     "delivery-sweep": {

@@ -1,5 +1,6 @@
 """The delivery loop (issue 10): no email once a schedule is off, retries sent when they are due,
-every boleto's first failure warned, and a boleto that says when it will be tried again."""
+an early event matched later, every boleto's first failure warned, and a boleto that says when
+it will be tried again."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -14,8 +15,15 @@ from billing.models import BUSINESS_TZ, Boleto
 from notifications import inbox
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.sending import boleto_send
-from notifications.services import delivery_retries_send, delivery_sweep, email_events_drain
+from notifications.services import (
+    UNMATCHED_RETRY_FOR,
+    delivery_retries_send,
+    delivery_sweep,
+    email_events_drain,
+    email_events_rematch,
+)
 from schedules.generator import installments_issue_due
+from schedules.models import ScheduleStatus
 from schedules.services import schedule_cancel, schedule_deactivate, schedule_reactivate
 from tests.factories import ScheduleFactory
 
@@ -160,9 +168,10 @@ def test_reactivation_sends_a_withheld_boleto_when_the_merchant_asks(
 # --- 2. retries when due ------------------------------------------------------------------------
 
 
-def test_retries_run_every_minute_from_beat():
+def test_retries_and_rematch_run_every_minute_from_beat():
     entries = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert entries["notifications.tasks.delivery_retries_send_task"] == 60.0
+    assert entries["notifications.tasks.email_events_rematch_task"] == 60.0
 
 
 def test_a_soft_bounce_queues_no_countdown_and_the_sweeper_waits_for_the_due_time(
@@ -191,6 +200,70 @@ def test_a_soft_bounce_queues_no_countdown_and_the_sweeper_waits_for_the_due_tim
     assert published[0].get("countdown") is None
     boleto.refresh_from_db()
     assert (boleto.delivery_status, boleto.next_attempt_at) == ("queued", None)
+
+
+# --- 4. an early event is not lost --------------------------------------------------------------
+
+
+def test_an_event_processed_before_its_email_row_is_matched_by_the_rematch(
+    merchant, django_capture_on_commit_callbacks
+):
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    boleto = issue(schedule, 1)
+    recipient = schedule.customer.email
+    # The ESP's "dropped" comes back while the send's transaction is still open.
+    with django_capture_on_commit_callbacks(execute=True):
+        inbox.email_event_store(
+            event=postmark_bounce("msg-early", recipient, HARD, event_id=301), esp_name="Postmark"
+        )
+        email_events_drain()
+    event = EmailEvent.objects.get()
+    assert event.outcome == "unmatched"
+    # Then the send's row commits.
+    outbound = send(boleto)
+    OutboundEmail.objects.filter(pk=outbound.pk).update(message_id="msg-early")
+    with override_settings(**TEST_ESP), django_capture_on_commit_callbacks(execute=True):
+        assert email_events_rematch() == {"tried": 1, "matched": 1}
+    event.refresh_from_db()
+    assert event.outcome == "applied" and event.outbound_email_id == outbound.pk
+    schedule.refresh_from_db()
+    assert schedule.status == ScheduleStatus.DEACTIVATED
+    assert Boleto.objects.get(pk=boleto.pk).delivery_status == "undelivered"
+    assert MerchantAlert.objects.filter(kind="deactivated").count() == 1
+    # Matched now: not tried again.
+    assert email_events_rematch() == {"tried": 0, "matched": 0}
+
+
+def test_an_unmatched_event_is_given_up_after_the_window():
+    with inbox_stored("msg-nobody") as event:
+        assert email_events_rematch(now=event.received_at + UNMATCHED_RETRY_FOR) == {
+            "tried": 1,
+            "matched": 0,
+        }
+        later = event.received_at + UNMATCHED_RETRY_FOR + timedelta(seconds=1)
+        assert email_events_rematch(now=later) == {"tried": 0, "matched": 0}
+        event.refresh_from_db()
+        assert event.outcome == "unmatched" and event.processed_at is not None
+
+
+class inbox_stored:
+    """An unmatched event, stored and processed."""
+
+    def __init__(self, message_id):
+        self.message_id = message_id
+
+    def __enter__(self):
+        inbox.email_event_store(
+            event=postmark_bounce(self.message_id, "x@example.com", HARD, event_id=401),
+            esp_name="Postmark",
+        )
+        email_events_drain()
+        event = EmailEvent.objects.get()
+        assert event.outcome == "unmatched"
+        return event
+
+    def __exit__(self, *exc):
+        return False
 
 
 # --- 5. the merchant is warned at the first failure of every boleto -----------------------------
