@@ -319,3 +319,58 @@ def test_a_boleto_waiting_for_its_retry_shows_the_time(merchant, owner, client):
     )
     body = client.get(schedule.get_absolute_url()).content.decode()
     assert f"Nova tentativa em {tomorrow:%d/%m} às 09:30" in body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_send_waits_for_a_cancellation_in_progress_and_emails_nothing(merchant, monkeypatch):
+    """The check is made under a lock: a send that starts while another session is cancelling
+    the schedule (row locked, not yet committed) waits for it, then sees it cancelled."""
+    import threading
+    import time as clock
+
+    import psycopg
+    from django.db import connection
+
+    from tests.reliability.conftest import database_url
+
+    monkeypatch.setattr("notifications.services.delivery_hand_off_on_commit", lambda batch: None)
+    schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
+    boleto = issue(schedule, 1)
+    cancelling = psycopg.connect(database_url())
+    try:
+        cancelling.execute(
+            "UPDATE schedules_schedule SET status = 'cancelled', cancelled_at = now() "
+            "WHERE id = %s",
+            [schedule.pk],
+        )
+        result = {}
+
+        def sending():
+            try:
+                result["outbound"] = send(boleto)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=sending)
+        thread.start()
+        deadline = clock.monotonic() + 20
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE %s AND datname = current_database()",
+                    ["%FOR SHARE OF s%"],
+                )
+                if cursor.fetchone()[0]:
+                    break
+            assert thread.is_alive(), "the send did not wait for the cancellation"
+            assert clock.monotonic() < deadline, "the send never waited for the schedule's lock"
+            clock.sleep(0.05)
+        cancelling.commit()
+        thread.join(timeout=60)
+    finally:
+        cancelling.close()
+    assert result["outbound"] is None
+    assert mail.outbox == []
+    assert Boleto.objects.get(pk=boleto.pk).delivery_status == "withheld"
