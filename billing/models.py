@@ -1,4 +1,5 @@
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -7,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.documents import format_document, normalize_document, validate_cpf_or_cnpj
 from portal.models import MerchantOwnedModel
+
+BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 
 # The barcode carries the amount in 10 digits (centavos): R$ 99.999.999,99 at most.
 AMOUNT_MIN = Decimal("0.01")
@@ -97,9 +100,18 @@ class Boleto(MerchantOwnedModel):
         NOT_APPLICABLE = "n/a", _("Não se aplica")
         PENDING = "pending", _("Aguardando envio")
         QUEUED = "queued", _("Na fila de envio")
+        # A transient failure (mailbox full, server unavailable): sent again at next_attempt_at
+        # by the per-minute beat job (notifications.services.delivery_retries_send).
+        RETRY = "retry", _("Nova tentativa agendada")
         SENT = "sent", _("Enviado")
         DELIVERED = "delivered", _("Entregue")
         UNDELIVERED = "undelivered", _("Não entregue")
+        # Refused on our side (our sending domain blocked, SPF/DKIM/DMARC, content): operations
+        # are alerted; nothing is the merchant's or the customer's to fix.
+        DELAYED = "delayed", _("Envio atrasado — problema na plataforma")
+        # Not emailed because its schedule was no longer active when its turn to be sent came
+        # (deactivated or cancelled meanwhile); a reactivation can send it.
+        WITHHELD = "withheld", _("Não enviado (agendamento inativo)")
 
     schedule = models.ForeignKey(
         "schedules.Schedule",
@@ -115,6 +127,8 @@ class Boleto(MerchantOwnedModel):
     delivery_status = models.CharField(_("entrega"), max_length=12, choices=DeliveryStatus.choices)
     issued_at = models.DateTimeField(_("emitido em"))
     handed_off_at = models.DateTimeField(_("entregue para envio em"), null=True, blank=True)
+    # When the next send is due (delivery_status "retry" only).
+    next_attempt_at = models.DateTimeField(_("próxima tentativa de envio"), null=True, blank=True)
     payer = models.JSONField(_("pagador (na emissão)"), default=dict)
     beneficiary = models.JSONField(_("beneficiário (na emissão)"), default=dict)
     # FEBRABAN numbers: filled by the boleto numbering (billing.febraban) at issue.
@@ -139,6 +153,11 @@ class Boleto(MerchantOwnedModel):
                 condition=Q(status="issued") | Q(delivery_status="n/a"),
                 name="boleto_skipped_not_delivered",
             ),
+            models.CheckConstraint(
+                condition=Q(delivery_status="retry", next_attempt_at__isnull=False)
+                | (~Q(delivery_status="retry") & Q(next_attempt_at__isnull=True)),
+                name="boleto_retry_has_time",
+            ),
             # A nosso número identifies one boleto of the merchant's account at the bank.
             models.UniqueConstraint(
                 fields=["merchant", "nosso_numero"],
@@ -154,7 +173,29 @@ class Boleto(MerchantOwnedModel):
                 name="boleto_merchant_issued",
             ),
             models.Index(fields=["merchant", "delivery_status"], name="boleto_merchant_delivery"),
+            # The per-minute retry job's scan: retries whose time has come.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivery_status="retry"),
+                name="boleto_retry_due",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.schedule_id}/{self.sequence} {self.due_date:%d/%m/%Y}"
+
+    @property
+    def delivery_display(self) -> str:
+        """The delivery state as the merchant reads it; a retry says when (São Paulo time):
+        "Nova tentativa às 14:05", or with the day when it is not today."""
+        if self.delivery_status == self.DeliveryStatus.RETRY and self.next_attempt_at:
+            from django.utils import timezone
+
+            at = timezone.localtime(self.next_attempt_at, BUSINESS_TZ)
+            if at.date() == timezone.localtime(timezone.now(), BUSINESS_TZ).date():
+                return _("Nova tentativa às %(time)s") % {"time": at.strftime("%H:%M")}
+            return _("Nova tentativa em %(day)s às %(time)s") % {
+                "day": at.strftime("%d/%m"),
+                "time": at.strftime("%H:%M"),
+            }
+        return self.get_delivery_status_display()

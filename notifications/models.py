@@ -110,6 +110,13 @@ class EmailEvent(models.Model):
                 condition=models.Q(processed_at__isnull=True),
                 name="email_event_unprocessed",
             ),
+            # The per-minute rematch of events that arrived before their email's row
+            # (notifications.services.email_events_rematch): only unmatched rows are in it.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(outcome="unmatched"),
+                name="email_event_unmatched",
+            ),
             # The schedule timeline's events per email (schedules/selectors.py).
             models.Index(
                 fields=["outbound_email"],
@@ -218,8 +225,15 @@ class MerchantAlert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["schedule", "kind", "schedule_epoch"],
-                condition=~Q(kind="delivery_unconfirmed"),
+                condition=Q(kind="deactivated"),
                 name="alert_once_per_epoch",
+            ),
+            # The merchant is warned at the first failure of every boleto (again after a
+            # reactivation sends it in a new epoch), not once per schedule.
+            models.UniqueConstraint(
+                fields=["boleto", "kind", "schedule_epoch"],
+                condition=Q(kind="delivery_failing"),
+                name="alert_failing_once_per_boleto",
             ),
             models.UniqueConstraint(
                 fields=["boleto", "kind"],

@@ -6,20 +6,25 @@ duplicates and out-of-order events change nothing twice. A permanent failure dea
 schedule only when the email was sent in the schedule's current epoch, to its current address,
 and the schedule is active (email-delivery.md §5.3); otherwise it is kept on the timeline only.
 
-A transient failure of the latest attempt is retried by us (settings.DELIVERY_RETRY_DELAYS);
-the merchant is warned at the first one, and the schedule is deactivated with that cause only
-when the last attempt fails too. Failures on our side (action ``sender``: our domain blocked,
+A transient failure of the latest attempt is retried by us (settings.DELIVERY_RETRY_DELAYS: the
+boleto waits as "retry" until its next_attempt_at); the merchant is warned at the first failure
+of every boleto, and the schedule is deactivated with that cause only when the last attempt
+fails too. Failures on our side (action ``sender``: our domain blocked,
 SPF/DKIM/DMARC, content or size refused) never deactivate anything: they alert operations
-(notifications.services.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log.
+(notifications.services.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log;
+the boleto shows "envio atrasado — problema na plataforma".
 
 Every decision is one log line, ``event=delivery_decision`` with ``key=value`` fields: the
 event, the schedule number, the boleto, the classifier's action and cause, and the decision.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists
+from django.utils import timezone
 
 from billing.models import Boleto
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
@@ -105,6 +110,7 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
         if event.action == "sender":
             _ops_alert(event, outbound, schedule)
+            _delayed_on_our_side(outbound)
             return EmailEvent.Outcome.RECORDED, "ops_alert"
         if rank is None:
             return EmailEvent.Outcome.RECORDED, "recorded"
@@ -137,8 +143,8 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
             retries = settings.DELIVERY_RETRY_DELAYS
             if latest and outbound.attempt <= len(retries):
                 _retry(boleto=boleto, outbound=outbound, delay=retries[outbound.attempt - 1])
-                if outbound.attempt == 1:
-                    _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DELIVERY_FAILING)
+                # The first failure of every boleto (in this epoch) warns the merchant.
+                if _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DELIVERY_FAILING):
                     return EmailEvent.Outcome.APPLIED, "retry_and_warn"
                 return EmailEvent.Outcome.APPLIED, "retry"
             if not latest:
@@ -164,30 +170,51 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
 
 
 def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
-    from notifications.tasks import boleto_send_task
-
-    boleto.delivery_status = Boleto.DeliveryStatus.QUEUED
-    boleto.save(update_fields=["delivery_status", "updated_at"])
-    enqueue_on_commit(
-        boleto_send_task, countdown=delay, merchant_id=boleto.merchant_id, boleto_id=boleto.pk
-    )
+    """Record when the next attempt is due; the per-minute beat job sends it then
+    (notifications.services.delivery_retries_send). No Celery countdown: Redis hands a message
+    out again once it has waited longer than the broker's visibility timeout."""
+    boleto.delivery_status = Boleto.DeliveryStatus.RETRY
+    boleto.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    boleto.save(update_fields=["delivery_status", "next_attempt_at", "updated_at"])
     logger.info(
-        "event=delivery_retry_scheduled boleto=%s attempt=%s delay_s=%s",
+        "event=delivery_retry_scheduled boleto=%s attempt=%s delay_s=%s due=%s",
         boleto.pk,
         outbound.attempt + 1,
         delay,
+        boleto.next_attempt_at.isoformat(),
     )
 
 
-def _alert(schedule: Schedule, boleto: Boleto, event: EmailEvent, *, kind: str) -> None:
+def _delayed_on_our_side(outbound: OutboundEmail) -> None:
+    """A failure on our side about the boleto's latest email: the boleto shows "envio atrasado —
+    problema na plataforma" instead of "enviado" (operations are alerted; nothing is asked of
+    the merchant). A delivery event, should one still come, moves it on as usual."""
+    newer = OutboundEmail.objects.filter(
+        boleto_id=outbound.boleto_id,
+        schedule_epoch=outbound.schedule_epoch,
+        attempt__gt=outbound.attempt,
+    )
+    sent = Boleto.objects.filter(pk=outbound.boleto_id, delivery_status=Boleto.DeliveryStatus.SENT)
+    sent.exclude(Exists(newer)).update(
+        delivery_status=Boleto.DeliveryStatus.DELAYED, updated_at=timezone.now()
+    )
+
+
+def _alert(schedule: Schedule, boleto: Boleto, event: EmailEvent, *, kind: str) -> bool:
+    """Record (and email after commit) the merchant's alert, once: per schedule and epoch for a
+    deactivation, per boleto and epoch for a first delivery failure. True when it is new."""
     from notifications.tasks import merchant_alert_email_task
 
+    once = {"schedule_epoch": schedule.epoch, "kind": kind}
+    if kind == MerchantAlert.Kind.DELIVERY_FAILING:
+        once["boleto"] = boleto
+    else:
+        once["schedule"] = schedule
     alert, created = MerchantAlert.objects.get_or_create(
-        schedule=schedule,
-        kind=kind,
-        schedule_epoch=schedule.epoch,
+        **once,
         defaults={
             "merchant_id": schedule.merchant_id,
+            "schedule": schedule,
             "boleto": boleto,
             "cause": event.cause,
             "diagnostic": event.diagnostic,
@@ -204,6 +231,7 @@ def _alert(schedule: Schedule, boleto: Boleto, event: EmailEvent, *, kind: str) 
             event.cause or "-",
             alert.pk,
         )
+    return created
 
 
 def _ops_alert(event: EmailEvent, outbound: OutboundEmail, schedule: Schedule) -> None:

@@ -6,7 +6,7 @@ import logging
 from anymail.exceptions import AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -17,6 +17,7 @@ from billing.services import boleto_filename, boleto_pdf
 from notifications.models import OutboundEmail
 from portal.templatetags.money import format_brl
 from portal.text import header_text
+from schedules.models import ScheduleStatus
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +61,18 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
     """Email a queued boleto (PDF attached) to the customer's current address, once.
 
     The boleto row is locked while sending and only a ``queued`` boleto is sent (it leaves as
-    ``sent``; the policy queues it again for a retry after a transient failure), and
+    ``sent``; the policy schedules a retry after a transient failure), only while its schedule
+    is active (else it is marked ``withheld``: not emailed), and
     (boleto, epoch, attempt) is unique, so a task run twice sends once. If the ESP accepts the
     message and the commit then fails, a retry could send it again: the one window that
     at-least-once delivery leaves open.
     """
     with transaction.atomic():
+        # The schedule first (FOR SHARE: sends of its boletos do not wait for each other), then
+        # the boleto: the order every writer takes them in (the policy, reactivation), so no
+        # deadlock. A deactivation or cancellation waits for a send in progress, and a send
+        # after it sees the schedule is no longer active.
+        schedule_status = _schedule_status_locked(merchant_id, boleto_id)
         boleto = (
             Boleto.objects.for_merchant(merchant_id)
             .select_for_update(of=("self",))
@@ -82,6 +89,19 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             )
             return None
         schedule = boleto.schedule
+        if schedule_status != ScheduleStatus.ACTIVE:
+            # No email to a customer whose schedule was deactivated or cancelled after this
+            # boleto was queued (a retry, the sweeper, a queued send): kept, visibly not sent.
+            boleto.delivery_status = Boleto.DeliveryStatus.WITHHELD
+            boleto.save(update_fields=["delivery_status", "updated_at"])
+            logger.info(
+                "event=boleto_send_skipped merchant=%s schedule=%s boleto=%s reason=schedule_%s",
+                merchant_id,
+                schedule.number,
+                boleto_id,
+                schedule_status,
+            )
+            return None
         attempt = (
             OutboundEmail.objects.filter(boleto=boleto, schedule_epoch=schedule.epoch).count() + 1
         )
@@ -136,6 +156,22 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
         outbound.message_id or "-",
     )
     return outbound
+
+
+def _schedule_status_locked(merchant_id: int, boleto_id: int) -> str | None:
+    """The status of the boleto's schedule, read under a FOR SHARE lock on the schedule row
+    (held until the caller's transaction ends)."""
+    # SQLite (local development without PostgreSQL) has no row locks: one writer at a time.
+    lock = " FOR SHARE OF s" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.status FROM schedules_schedule s "
+            "JOIN billing_boleto b ON b.schedule_id = s.id "
+            "WHERE b.id = %s AND b.merchant_id = %s" + lock,
+            [boleto_id, merchant_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _refused_at_send(outbound: OutboundEmail) -> None:

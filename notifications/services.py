@@ -54,8 +54,8 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
 
 
 def _email_event_classify_apply(stored) -> None:
-    """Classify one locked, unprocessed event, apply it (notifications/policy.py) and record the
-    outcome on the row (saved)."""
+    """Classify one locked event, apply it (notifications/policy.py) and record the outcome on
+    the row (saved)."""
     from anymail.signals import AnymailTrackingEvent
 
     from notifications.classifier import classify
@@ -156,6 +156,44 @@ def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> di
     if done or failed_ids:
         logger.info("event=email_events_drained processed=%s failed=%s", done, len(failed_ids))
     return result
+
+
+# An event that matched none of our emails may have been processed before its email's row was
+# committed (a quick "dropped"/"blocked" comes back from the ESP while the send's transaction is
+# still open): it is matched again every minute (email_events_rematch) for this long after it
+# arrived, then left as unmatched.
+UNMATCHED_RETRY_FOR = timedelta(minutes=15)
+
+
+def email_events_rematch(*, now=None, limit: int = 5_000) -> dict[str, int]:
+    """The per-minute beat job: apply again the events recorded ``unmatched`` in the last
+    UNMATCHED_RETRY_FOR (claimed with SKIP LOCKED; re-applying an unmatched event changes
+    nothing unless its email is found now). Returns how many were tried and how many matched."""
+    from notifications.models import EmailEvent
+
+    now = now or timezone.now()
+    tried = matched = 0
+    with transaction.atomic():
+        rows = list(
+            EmailEvent.objects.filter(
+                outcome=EmailEvent.Outcome.UNMATCHED,
+                received_at__gte=now - UNMATCHED_RETRY_FOR,
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("received_at", "pk")[:limit]
+        )
+        for stored in rows:
+            try:
+                with transaction.atomic():
+                    _email_event_classify_apply(stored)
+            except Exception:
+                logger.exception("event=email_event_rematch_failed email_event=%s", stored.pk)
+                continue
+            tried += 1
+            matched += stored.outcome != EmailEvent.Outcome.UNMATCHED
+    if matched:
+        logger.info("event=email_events_rematched tried=%s matched=%s", tried, matched)
+    return {"tried": tried, "matched": matched}
 
 
 def alerts_acknowledge(*, merchant_id: int, now=None, **lookup) -> int:
@@ -344,6 +382,114 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     return result
 
 
+def delivery_retries_send(*, now=None, limit: int = 5_000) -> int:
+    """The per-minute beat job: boletos whose retry is due (``retry``, next_attempt_at reached)
+    go back to the queue and their send is queued after commit. Claimed with SKIP LOCKED, so two
+    runs never queue a boleto twice; a lost message leaves it ``queued`` for the sweeper. The
+    send checks the schedule is still active. Returns how many were queued."""
+    from notifications.tasks import boleto_send_task
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Boleto.objects.filter(
+                delivery_status=Boleto.DeliveryStatus.RETRY, next_attempt_at__lte=now
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("merchant_id", "pk")[:limit]
+        )
+        if not due:
+            return 0
+        Boleto.objects.filter(pk__in=[pk for _, pk in due]).update(
+            delivery_status=Boleto.DeliveryStatus.QUEUED, next_attempt_at=None, updated_at=now
+        )
+        for merchant_id, boleto_id in due:
+            enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto_id)
+    logger.info("event=delivery_retries_queued count=%s", len(due))
+    return len(due)
+
+
+# The same boleto resent again this soon by the same schedule's page is one request (a
+# double-click, a reloaded confirmation): recorded and sent once.
+RESEND_DUPLICATE_WINDOW = timedelta(minutes=2)
+RESEND_SCHEDULE_NOT_ACTIVE = _lazy(
+    "Só é possível reenviar boletos de agendamentos ativos. Reative o agendamento para reenviar."
+)
+RESEND_NOT_ISSUED = _lazy("Esta parcela não foi emitida: não há boleto para reenviar.")
+RESEND_IN_QUEUE = _lazy("Este boleto já está na fila de envio.")
+
+
+def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=None) -> bool:
+    """The "Reenviar boleto" action: email an issued boleto of an active schedule again, to the
+    customer's current address, at the merchant's request. Under the schedule's and the boleto's
+    row locks: refused (ValidationError) unless the schedule is active and the boleto issued and
+    not already waiting to be sent; a second request for the same boleto within
+    RESEND_DUPLICATE_WINDOW changes nothing (returns False). Recorded in the schedule's history
+    with the actor."""
+    from django.core.exceptions import ValidationError
+
+    from notifications.tasks import boleto_send_task
+    from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
+    from schedules.services import event_record
+
+    with transaction.atomic():
+        schedule = (
+            Schedule.objects.for_merchant(merchant_id)
+            .select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=schedule_id)
+        )
+        boleto = (
+            Boleto.objects.for_merchant(merchant_id)
+            .select_for_update()
+            .get(pk=boleto_id, schedule_id=schedule.pk)
+        )
+        if schedule.status != ScheduleStatus.ACTIVE:
+            raise ValidationError(RESEND_SCHEDULE_NOT_ACTIVE, code="not_active")
+        if boleto.status != Boleto.Status.ISSUED:
+            raise ValidationError(RESEND_NOT_ISSUED, code="not_issued")
+        now = timezone.now()
+        duplicate = ScheduleEvent.objects.filter(
+            schedule=schedule,
+            kind=ScheduleEvent.Kind.BOLETO_RESENT,
+            data__boleto_id=boleto.pk,
+            created_at__gte=now - RESEND_DUPLICATE_WINDOW,
+        ).exists()
+        if duplicate:
+            return False
+        if boleto.delivery_status in (
+            Boleto.DeliveryStatus.PENDING,
+            Boleto.DeliveryStatus.QUEUED,
+        ):
+            raise ValidationError(RESEND_IN_QUEUE, code="in_queue")
+        previous = boleto.delivery_status
+        boleto.delivery_status = Boleto.DeliveryStatus.QUEUED
+        boleto.next_attempt_at = None
+        boleto.handed_off_at = now
+        boleto.save(
+            update_fields=["delivery_status", "next_attempt_at", "handed_off_at", "updated_at"]
+        )
+        event_record(
+            schedule=schedule,
+            kind=ScheduleEvent.Kind.BOLETO_RESENT,
+            actor=actor,
+            boleto_id=boleto.pk,
+            sequence=boleto.sequence,
+            email=schedule.customer.email,
+            previous_delivery=previous,
+        )
+        enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto.pk)
+    logger.info(
+        "event=boleto_resend_requested merchant=%s schedule=%s boleto=%s previous=%s",
+        merchant_id,
+        schedule.number,
+        boleto.pk,
+        previous,
+    )
+    return True
+
+
 def delivery_unconfirmed_flag(*, now=None) -> int:
     """At risk: a boleto emailed through an ESP more than NOT_DELIVERED_AFTER ago whose email
     has neither a delivery nor a failure event (no event at all, only deferrals while the ESP
@@ -363,7 +509,12 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
             state__lt=DELIVERED,  # the partial index outbound_email_unconfirmed
             sent_at__lt=now - NOT_DELIVERED_AFTER,
             boleto__status=Boleto.Status.ISSUED,
-            boleto__delivery_status=Boleto.DeliveryStatus.SENT,
+            # Sent, or delayed by a failure on our side (operations are on it; the banner only
+            # offers to send the PDF another way, it asks the merchant to fix nothing).
+            boleto__delivery_status__in=[
+                Boleto.DeliveryStatus.SENT,
+                Boleto.DeliveryStatus.DELAYED,
+            ],
             boleto__due_date__gte=timezone.localdate(now),
         )
         .exclude(esp_name="")

@@ -186,6 +186,7 @@ class ScheduleEvent(models.Model):
         CANCELLED = "cancelled", _("Agendamento cancelado")
         EMAIL_CHANGED = "email_changed", _("E-mail do cliente alterado")
         INSTALLMENTS_SKIPPED = "installments_skipped", _("Parcelas não emitidas")
+        BOLETO_RESENT = "boleto_resent", _("Reenvio do boleto solicitado")
         NOTE = "note", _("Anotação")
 
     merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")

@@ -309,6 +309,11 @@ def _history_detail(event) -> str:
         if resent:
             parts.append(_("boleto reenviado: %(items)s") % {"items": _installments(resent)})
         return "; ".join(str(p) for p in parts)
+    if kind == ScheduleEvent.Kind.BOLETO_RESENT:
+        return _("parcela %(n)s, para %(to)s") % {
+            "n": data.get("sequence", ""),
+            "to": data.get("email", ""),
+        }
     if data.get("cause"):
         return cause_label(data["cause"])
     return ""
@@ -522,14 +527,17 @@ def schedule_email_suspect(*, schedule: Schedule):
 
 
 def schedule_undelivered_boletos(*, schedule: Schedule):
-    """Issued boletos of this schedule that were not delivered (the ones a reactivation can send
-    again), oldest first."""
+    """Issued boletos of this schedule that were not delivered, or not sent because the schedule
+    was off when their turn came (the ones a reactivation can send again), oldest first."""
     return (
         Boleto.objects.for_merchant(schedule.merchant_id)
         .filter(
             schedule=schedule,
             status=Boleto.Status.ISSUED,
-            delivery_status=Boleto.DeliveryStatus.UNDELIVERED,
+            delivery_status__in=[
+                Boleto.DeliveryStatus.UNDELIVERED,
+                Boleto.DeliveryStatus.WITHHELD,
+            ],
         )
         .order_by("sequence")
     )

@@ -484,7 +484,10 @@ def schedule_reactivate(
                 pk__in=resend_ids,
                 schedule=locked,
                 status=Boleto.Status.ISSUED,
-                delivery_status=Boleto.DeliveryStatus.UNDELIVERED,
+                delivery_status__in=[
+                    Boleto.DeliveryStatus.UNDELIVERED,
+                    Boleto.DeliveryStatus.WITHHELD,
+                ],
             ).update(delivery_status=Boleto.DeliveryStatus.PENDING, updated_at=now)
             to_deliver += sorted(resend_ids)
             result.resent = sorted(undelivered[pk] for pk in resend_ids)

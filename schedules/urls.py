@@ -11,4 +11,9 @@ urlpatterns = [
     path("<id:number>/", views.ScheduleDetailView.as_view(), name="detail"),
     path("<id:number>/cancelar/", views.ScheduleCancelView.as_view(), name="cancel"),
     path("<id:number>/reativar/", views.ScheduleReactivateView.as_view(), name="reactivate"),
+    path(
+        "<id:number>/parcelas/<int:sequence>/reenviar/",
+        views.BoletoResendView.as_view(),
+        name="boleto_resend",
+    ),
 ]

@@ -529,3 +529,46 @@ class ScheduleCancelView(MerchantRequiredMixin, View):
                 request, _("Agendamento nº %(number)s cancelado.") % {"number": schedule.number}
             )
         return redirect(schedule)
+
+
+class BoletoResendView(MerchantRequiredMixin, View):
+    """Reenviar boleto: a confirmation page (GET), then the resend (POST), for an issued boleto
+    of an active schedule of the merchant (another merchant's is a 404)."""
+
+    template_name = "schedules/boleto_resend_confirm.html"
+
+    def _objects(self, request, number, sequence):
+        schedule = get_for_merchant_or_404(Schedule, request.merchant, number=number)
+        boleto = get_for_merchant_or_404(
+            Boleto, request.merchant, schedule=schedule, sequence=sequence
+        )
+        return schedule, boleto
+
+    def get(self, request, number, sequence):
+        schedule, boleto = self._objects(request, number, sequence)
+        return render(request, self.template_name, {"schedule": schedule, "boleto": boleto})
+
+    def post(self, request, number, sequence):
+        from notifications.services import boleto_resend
+
+        schedule, boleto = self._objects(request, number, sequence)
+        try:
+            resent = boleto_resend(
+                merchant_id=request.merchant.pk,
+                schedule_id=schedule.pk,
+                boleto_id=boleto.pk,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            params = {"n": boleto.sequence, "to": schedule.customer.email}
+            if resent:
+                messages.success(
+                    request, _("Boleto da parcela %(n)s enviado novamente para %(to)s.") % params
+                )
+            else:
+                messages.info(
+                    request, _("O reenvio do boleto da parcela %(n)s já foi solicitado.") % params
+                )
+        return redirect(reverse("schedules:detail", args=[schedule.number]) + "#parcelas")

@@ -266,6 +266,21 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
+else:
+    # Redis hands a message that was delivered but not acknowledged to another worker after
+    # this long. The idempotent tasks are acknowledged when they finish (acks_late,
+    # notifications/tasks.py), so a worker killed mid-task (kill -9, out of memory) leaves its
+    # task, and the one it had prefetched, to be run again after at most this. 15 minutes:
+    # - more than CELERY_TASK_TIME_LIMIT (10 min), so a task still running is never given to a
+    #   second worker;
+    # - more than the longest countdown we use (a task's retry backoff, at most 10 min): a
+    #   worker holds a countdown's message unacknowledged until it is due, and a longer one
+    #   would be handed out again (delivery retries hours later are therefore due times in the
+    #   database sent by a beat job, not countdowns, notifications/policy.py);
+    # - well under the delivery sweeper's 1 h (notifications.services.STUCK_QUEUED_AFTER).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
@@ -273,6 +288,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
+# A worker reserves one message per process: for an acks_late task that is the one it runs
+# (another task type is acknowledged at start, and one more message is reserved). Fewer messages
+# wait behind a slow task or for the visibility timeout after a killed worker.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Keep the worker's database connection across tasks (Celery's Django fixup otherwise opens a new
 # one for every task: +6 ms and ~3.5 ms of PostgreSQL CPU per boleto sent, docs/benchmarks.md,
@@ -286,6 +304,16 @@ CELERY_BEAT_SCHEDULE = {
     "issue-due-installments": {
         "task": "schedules.tasks.issue_due_installments_task",
         "schedule": env.float("GENERATOR_INTERVAL_SECONDS", default=60.0),
+    },
+    # Delivery retries whose time has come (Boleto.next_attempt_at) and webhook events that
+    # arrived before their email's row: every minute.
+    "delivery-retries": {
+        "task": "notifications.tasks.delivery_retries_send_task",
+        "schedule": 60.0,
+    },
+    "email-events-rematch": {
+        "task": "notifications.tasks.email_events_rematch_task",
+        "schedule": 60.0,
     },
     "delivery-sweep": {
         "task": "notifications.tasks.delivery_sweep_task",

@@ -94,6 +94,21 @@ def ops_mail():
 # --- failures on our side ----------------------------------------------------------------------
 
 
+def test_failure_on_our_side_shows_on_the_boleto_and_asks_the_merchant_nothing(
+    client, merchant, owner, sent, django_capture_on_commit_callbacks
+):
+    our_side(client, sent, django_capture_on_commit_callbacks, event_id=7101)
+    client.force_login(owner)
+    schedule = Schedule.objects.get(pk=sent.schedule_id)
+    for url in (schedule.get_absolute_url(), "/boletos/", "/"):
+        body = client.get(url).content.decode()
+        assert "Envio atrasado — problema na plataforma" in body, url
+        assert "Corrija" not in body and "corrija" not in body, url
+    assert "Enviado</td>" not in client.get(schedule.get_absolute_url()).content.decode()
+    assert not MerchantAlert.objects.exists()
+    assert [m for m in mail.outbox if m.to == [merchant.alert_email]] == []
+
+
 def test_failure_on_our_side_alerts_ops_once_per_cause_and_never_the_customer(
     client, merchant, sent, django_capture_on_commit_callbacks, caplog
 ):
@@ -102,7 +117,8 @@ def test_failure_on_our_side_alerts_ops_once_per_cause_and_never_the_customer(
 
     schedule = Schedule.objects.get(pk=sent.schedule_id)
     assert schedule.status == ScheduleStatus.ACTIVE  # the customer is not at fault
-    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "sent"
+    # Not "enviado": the boleto shows it is late because of the platform.
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "delayed"
     assert not MerchantAlert.objects.exists()
     (alert,) = ops_mail()
     assert "Mensagem recusada pelo servidor do cliente" in alert.subject

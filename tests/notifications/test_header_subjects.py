@@ -15,11 +15,11 @@ from billing.models import Boleto
 from notifications import services
 from notifications.models import OutboundEmail, TicketMessage
 from notifications.sending import boleto_send
-from portal.models import Membership, Merchant
-from portal.services import member_invite_email
+from portal.models import Merchant
+from portal.services import invitation_email, member_invite
 from portal.text import header_text
 from schedules.generator import installments_issue_due
-from tests.factories import MembershipFactory, MerchantFactory, ScheduleFactory, UserFactory
+from tests.factories import MerchantFactory, ScheduleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,13 +80,15 @@ def test_ticket_emails_with_stored_control_characters(merchant, owner, settings)
     )
 
 
-def test_a_stored_crlf_trade_name_still_sends_the_invitation(merchant, owner):
+def test_a_stored_crlf_trade_name_still_sends_the_invitation(merchant, owner, monkeypatch):
     stored(merchant, trade_name=CRLF_NAME)
-    membership = MembershipFactory(merchant=merchant, role=Membership.Role.MEMBER)
-
-    assert member_invite_email(
-        merchant_id=merchant.pk, membership_id=membership.pk, inviter_id=owner.pk
+    queued = []
+    monkeypatch.setattr(
+        "portal.services.enqueue_on_commit", lambda task, **kwargs: queued.append(kwargs)
     )
+    member_invite(merchant=merchant, actor=owner, email="nova@example.com", role="member")
+
+    assert invitation_email(**queued[0])
 
     (message,) = mail.outbox
     assert "Academia Bcc: alvo@example.com" in message.subject

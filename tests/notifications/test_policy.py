@@ -3,15 +3,17 @@ marked não entregue, the schedule deactivated with its cause, the merchant aler
 
 import base64
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.utils import timezone
 
 from billing.models import Boleto
 from notifications.models import EmailEvent, MerchantAlert
 from notifications.sending import boleto_send
+from notifications.services import delivery_retries_send, delivery_sweep
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleStatus
 from tests import WEBHOOKS
@@ -146,9 +148,13 @@ def test_transient_failure_is_retried_warned_once_then_deactivates(
             )
         return list(OutboundEmail.objects.order_by("attempt"))
 
+    def retries_due(at):
+        with override_settings(**SETTINGS), django_capture_on_commit_callbacks(execute=True):
+            return delivery_retries_send(now=at)
+
     sent = unique_ids()[0]
-    # Attempt 1 bounces softly (mailbox full): the merchant is warned, we send again (the retry
-    # delay is a countdown; eager Celery in tests runs it at once).
+    # Attempt 1 bounces softly (mailbox full): the merchant is warned, and the next attempt is
+    # due 2 h later (stored on the boleto; the per-minute beat job sends it then).
     with override_settings(**SETTINGS):
         postmark(client, "postmark_bounce_2.json", sent, django_capture_on_commit_callbacks)
     schedule = Schedule.objects.get(pk=sent.schedule_id)
@@ -157,13 +163,31 @@ def test_transient_failure_is_retried_warned_once_then_deactivates(
     (warned,) = [m for m in mail.outbox if m.to == [merchant.alert_email]]
     assert "não entregue: Caixa postal cheia" in warned.subject
     assert "Vamos tentar enviá-lo de novo" in warned.body
+    assert warning.emailed_at is not None
+    boleto = Boleto.objects.get(pk=sent.boleto_id)
+    assert boleto.delivery_status == "retry"
+    first_due = boleto.next_attempt_at
+    assert (
+        timedelta(hours=2) - timedelta(minutes=1) < first_due - timezone.now() <= timedelta(hours=2)
+    )
+    assert [a.attempt for a in unique_ids()] == [1]
+    # Not due yet: neither the retry job nor the sweeper (1 h "stuck" rule) sends it.
+    assert retries_due(first_due - timedelta(minutes=1)) == 0
+    with override_settings(**SETTINGS), django_capture_on_commit_callbacks(execute=True):
+        assert delivery_sweep(now=first_due - timedelta(minutes=1))["requeued"] == 0
+    assert [a.attempt for a in unique_ids()] == [1]
+    assert retries_due(first_due) == 1
     attempts = unique_ids()
     assert [a.attempt for a in attempts] == [1, 2]
-    assert warning.emailed_at is not None
+    assert Boleto.objects.get(pk=sent.boleto_id).delivery_status == "sent"
 
-    # Attempt 2 fails softly too: one more retry, no second warning.
+    # Attempt 2 fails softly too: one more retry 6 h later, no second warning.
     bounce = "postmark_bounce_2.json"  # each bounce of a new email has its own Postmark ID
     postmark(client, bounce, attempts[1], django_capture_on_commit_callbacks, ID=2002)
+    second_due = Boleto.objects.get(pk=sent.boleto_id).next_attempt_at
+    assert timedelta(hours=6) - timedelta(minutes=1) < second_due - timezone.now()
+    assert retries_due(second_due) == 1
+    assert retries_due(second_due) == 0  # queued once
     attempts = unique_ids()
     assert [a.attempt for a in attempts] == [1, 2, 3]
     assert MerchantAlert.objects.filter(kind="delivery_failing").count() == 1

@@ -112,6 +112,31 @@ class Process:
             os.kill(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=30)
 
+    def children(self) -> list[int]:
+        """Process ids whose parent is this process (a prefork worker's pool processes)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.popen.pid:
+                found.append(int(entry.name))
+        return found
+
+    def kill_all(self) -> None:
+        """SIGKILL the process and its pool processes at once: a whole worker gone."""
+        children = self.children()
+        self.kill()
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def stop(self, timeout: float = 30) -> None:
         if self.alive():
             self.popen.terminate()
@@ -216,7 +241,7 @@ def processes(tmp_path, esp_log):
                 **{key: str(value) for key, value in extra.items()},
             }
 
-        def worker(self, broker: str, **extra) -> Process:
+        def worker(self, broker: str, *, pool: str = "solo", **extra) -> Process:
             name = f"reliability-worker-{uuid.uuid4().hex[:8]}"
             argv = [
                 sys.executable,
@@ -228,7 +253,7 @@ def processes(tmp_path, esp_log):
                 "-l",
                 "info",
                 "--pool",
-                "solo",
+                pool,
                 "--concurrency",
                 "1",
                 "--without-mingle",

@@ -417,6 +417,8 @@ def kwarg_values(a: TenantA) -> dict:
     schedule_numbers = [s.number for s in a.schedules]
     return {
         ("schedules", "number"): schedule_numbers,
+        # schedules:boleto_resend: the installment of A's schedule (Reenviar boleto).
+        ("schedules", "sequence"): [1],
         ("notifications:ticket_detail", "number"): [a.ticket.number],
         ("notifications", "alert_id"): [a.alert.pk],
         ("billing", "boleto_id"): [b.pk for b in a.boletos],
@@ -438,6 +440,7 @@ def kwarg_values(a: TenantA) -> dict:
 def missing_values() -> dict:
     return {
         ("schedules", "number"): MISSING_ID,
+        ("schedules", "sequence"): 1,
         ("notifications:ticket_detail", "number"): MISSING_ID,
         ("notifications", "alert_id"): MISSING_ID,
         ("billing", "boleto_id"): MISSING_ID,

@@ -29,6 +29,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.test import Client, override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_event
 from hypothesis import strategies as st
@@ -37,6 +38,7 @@ from billing.models import Boleto
 from billing.services import boleto_pdf
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.sending import boleto_send
+from notifications.services import delivery_retries_send
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleEvent
 from tests.factories import ScheduleFactory
@@ -594,6 +596,9 @@ def run(client, capture, boleto, arrivals, deliver) -> tuple[dict, Counter, int]
         emails_before = len(mail.outbox)
         for batch in arrivals:
             deliver(client, capture, boleto, batch)
+            # Time passes: the per-minute beat job sends the retry a soft bounce made due.
+            with override_settings(**ESP_SETTINGS), capture(execute=True):
+                delivery_retries_send(now=timezone.now() + timedelta(days=1))
         rows = list(EmailEvent.objects.all())
         assert all(r.processed_at is not None and r.outcome != "failed" for r in rows)
         stored = Counter(r.metadata.get("storm_key") for r in rows)
