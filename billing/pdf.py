@@ -33,9 +33,9 @@ layout and drawing); values never wrap, so long ones are cut to their cell here 
 documents and CEPs; the Pix QR and the ITF barcode are 8-bit grayscale PNGs (`_gray_png`: a 1-bit
 PNG is converted to RGB and re-encoded twice by WeasyPrint), one pixel per module, drawn without
 interpolation (as SVG paths WeasyPrint parses them in Python: ~12 ms for the barcode, ~15 ms for
-the QR), and the QR's mask is chosen by `billing.qr`, the mask segno would choose but ~9 ms
-sooner; fonts are subset by HarfBuzz when ``libharfbuzz-subset0`` is installed (fontTools
-otherwise: ~0.5 s per PDF).
+the QR); the QR is segno's, through its public API (`segno.make`, `matrix_iter`: ~12 ms, ~9 of
+them choosing the data mask as ISO/IEC 18004 asks, in a worker); fonts are subset by HarfBuzz
+when ``libharfbuzz-subset0`` is installed (fontTools otherwise: ~0.5 s per PDF).
 
 Output is deterministic: WeasyPrint writes dates only when the HTML has date metadata (ours has
 none), font subset names are content hashes, no file identifier is requested, and a skeleton
@@ -57,6 +57,7 @@ from decimal import Decimal
 from functools import cache
 
 import pydyf
+import segno
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
@@ -70,7 +71,6 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from billing.febraban import Itau, format_linha, get_bank
 from billing.itf import itf_modules
 from billing.numbers import formatted_nosso_numero
-from billing.qr import pix_qr
 from portal.documents import format_document, normalize_document
 from portal.templatetags.money import format_brl
 
@@ -309,25 +309,29 @@ def _instructions(boleto, beneficiary: dict) -> str:
     return "\n".join(lines)
 
 
+def pix_qr(payload: str) -> segno.QRCode:
+    """The Pix QR Code of `payload`: a QR Code (never Micro QR), error correction level M.
+
+    segno's public API, mask chosen by segno (ISO/IEC 18004's penalty rules); segno raises the
+    level above M when the version leaves room for it.
+    """
+    return segno.make(payload, error=QR_ERROR, micro=False)
+
+
 def _pix_qr_data_url(payload: str) -> str:
     """The Pix QR as a ``data:`` URL of a grayscale PNG, one pixel per module, quiet zone of 4.
 
-    segno's symbol (`billing.qr.pix_qr`: the mask segno would choose, ~3 ms instead of ~12), the
-    same pixels as ``pix_qr_png`` (segno's 1-bit PNG) but 8-bit gray (`_gray_png`).
+    The same pixels as segno's 1-bit PNG (``save(kind="png", scale=1, border=4)``), read through
+    segno's ``matrix_iter`` and written as an 8-bit gray PNG (`_gray_png`).
     """
-    border = bytes(QR_BORDER)
-    matrix = pix_qr(payload).matrix
-    width = len(matrix) + 2 * QR_BORDER
-    light = b"\xff" * width
-    rows = [light] * QR_BORDER
-    rows += [(border + bytes(row) + border).translate(_DARK_IS_BLACK) for row in matrix]
-    rows += [light] * QR_BORDER
-    return _png_data_url(_gray_png(rows))
+    rows = pix_qr(payload).matrix_iter(scale=1, border=QR_BORDER)
+    return _png_data_url(_gray_png([bytes(row).translate(_DARK_IS_BLACK) for row in rows]))
 
 
 #: segno's modules (1 dark, 0 light) as gray levels (0 black, 255 white).
 _DARK_IS_BLACK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 QR_BORDER = 4
+QR_ERROR = "m"
 
 
 def _itf_data_url(digits: str) -> str:

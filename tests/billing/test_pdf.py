@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import segno
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
@@ -293,6 +294,21 @@ def test_barcode_and_pix_qr_decode(rendered, bank, tmp_path):
     text = pdf_text(data, tmp_path)
     assert "Pague com Pix" in text and "Pix Copia e Cola" in text
     assert boleto.pix_payload.replace(" ", "") in text.replace(" ", "")
+
+
+def test_pix_qr_is_segnos_symbol_one_pixel_per_module(rendered):
+    """The QR image is segno's QR Code (level M or higher, segno's mask), quiet zone of 4."""
+    boleto, data = rendered["001"]
+    images = PdfReader(io.BytesIO(data)).pages[0].images
+    (qr_image,) = (image.image for image in images if image.image.size[1] > 1)  # not the ITF
+    symbol = segno.make(boleto.pix_payload, error="m", micro=False)
+    expected = [
+        bytes(0 if dark else 255 for dark in row) for row in symbol.matrix_iter(scale=1, border=4)
+    ]
+    width, height = qr_image.size
+    assert (width, height) == (len(expected[0]), len(expected))
+    pixels = qr_image.convert("L").tobytes()
+    assert [pixels[y * width : (y + 1) * width] for y in range(height)] == expected
 
 
 def test_without_pix_no_qr_and_no_pix_block(tmp_path):
