@@ -20,10 +20,14 @@ of the same template, drawn into one PDF page:
   serve both layers: the page is the same as a one-layer rendering would be (one page, two
   embedded subsets, text extractable in both layers).
 
-This goes through three WeasyPrint internals, `weasyprint.pdf.stream.Stream`, the `Font` objects'
-``widths``/``to_unicode``/``hash`` and ``HTML._ua_stylesheets`` (checked against WeasyPrint 70):
-the tests render, extract the text of, and decode every boleto variant, so a WeasyPrint upgrade
-that changes them fails there.
+This fast path goes through WeasyPrint internals, listed in one place, `FAST_PATH_INTERNALS`,
+and written against one WeasyPrint minor, `WEASYPRINT_TESTED` (pyproject.toml pins it). Before
+its first use in a process, `fast_path_problem` checks the installed version and each internal;
+if anything is off, or the fast path raises, the page is drawn the plain way instead,
+`HTML(string=...).write_pdf()` of the whole page (layer "page" of the template, ~2.5× slower,
+same texts, barcode and QR), and that is logged once per process. ``BILLING_PDF_FAST_PATH =
+False`` in the settings forces the plain way. tests/billing/test_pdf.py renders, extracts the
+text of and decodes every boleto variant both ways.
 
 Also: the stylesheet is parsed once per process (`_stylesheet`), the `FontConfiguration` kept per
 thread (`_font_config`; Pango objects are not thread-safe); the values layer gets only the
@@ -33,9 +37,9 @@ layout and drawing); values never wrap, so long ones are cut to their cell here 
 documents and CEPs; the Pix QR and the ITF barcode are 8-bit grayscale PNGs (`_gray_png`: a 1-bit
 PNG is converted to RGB and re-encoded twice by WeasyPrint), one pixel per module, drawn without
 interpolation (as SVG paths WeasyPrint parses them in Python: ~12 ms for the barcode, ~15 ms for
-the QR), and the QR's mask is chosen by `billing.qr`, the mask segno would choose but ~9 ms
-sooner; fonts are subset by HarfBuzz when ``libharfbuzz-subset0`` is installed (fontTools
-otherwise: ~0.5 s per PDF).
+the QR); the QR is segno's, through its public API (`segno.make`, `matrix_iter`: ~12 ms, ~9 of
+them choosing the data mask as ISO/IEC 18004 asks, in a worker); fonts are subset by HarfBuzz
+when ``libharfbuzz-subset0`` is installed (fontTools otherwise: ~0.5 s per PDF).
 
 Output is deterministic: WeasyPrint writes dates only when the HTML has date metadata (ours has
 none), font subset names are content hashes, no file identifier is requested, and a skeleton
@@ -46,8 +50,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import importlib
+import inspect
 import logging
 import os
+import re
 import struct
 import threading
 import zlib
@@ -57,32 +64,39 @@ from decimal import Decimal
 from functools import cache
 
 import pydyf
+import segno
+import weasyprint
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML
-from weasyprint.pdf.fonts import Font
-from weasyprint.pdf.stream import Stream
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from billing.febraban import Itau, format_linha, get_bank
 from billing.itf import itf_modules
 from billing.numbers import formatted_nosso_numero
-from billing.qr import pix_qr
 from portal.documents import format_document, normalize_document
 from portal.templatetags.money import format_brl
 
 __all__ = [
+    "FAST_PATH_INTERNALS",
+    "WEASYPRINT_TESTED",
+    "BoletoPageError",
     "boleto_context",
     "boleto_fields",
+    "fast_path_problem",
     "render_boleto_html",
+    "page_html",
     "render_boleto_pdf",
     "render_skeleton_html",
     "skeleton_context",
     "values_html",
 ]
+
+logger = logging.getLogger(__name__)
 
 # WeasyPrint logs 7 INFO lines per document, fontTools some more: quiet unless configured.
 for _name in ("weasyprint", "fontTools"):
@@ -107,6 +121,147 @@ FONT_FILES = (
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
 )
+
+
+class BoletoPageError(RuntimeError):
+    """The boleto does not fit one page: a template or data problem, not a WeasyPrint one."""
+
+
+# -- the fast path's WeasyPrint internals ---------------------------------------------------------
+
+
+#: The WeasyPrint release (major, minor) the fast path is written against and tested with; any
+#: other version draws the plain way until someone checks `FAST_PATH_INTERNALS` against it, runs
+#: tests/billing/test_pdf.py and bench/pdf.py, and moves this (and pyproject.toml's pin).
+WEASYPRINT_TESTED = (70, 0)
+
+
+@dataclass(frozen=True)
+class _Internal:
+    """One thing the fast path uses that is not WeasyPrint's (or pydyf's) public API."""
+
+    module: str
+    #: The attribute in `module`, dotted for a method ("HTML._ua_stylesheets").
+    name: str
+    #: How the fast path uses it.
+    use: str
+    #: Its leading parameters after ``self`` (of ``__init__`` for a class), as called.
+    params: tuple[str, ...] = ()
+    #: Attributes of its instances the fast path reads or writes: assigned by its ``__init__``.
+    assigned: tuple[str, ...] = ()
+
+    def problem(self) -> str | None:
+        """What is not as expected in the installed WeasyPrint, or None."""
+        where = f"{self.module}.{self.name}"
+        try:
+            target = importlib.import_module(self.module)
+            for part in self.name.split("."):
+                target = getattr(target, part)
+        except (ImportError, AttributeError):
+            return f"{where} is missing"
+        function = target.__init__ if isinstance(target, type) else target
+        if self.params:
+            try:
+                names = list(inspect.signature(function).parameters)[1:]
+            except (TypeError, ValueError):
+                names = []
+            if names[: len(self.params)] != list(self.params):
+                return f"{where} takes ({', '.join(names)}), not ({', '.join(self.params)}, ...)"
+        code = getattr(function, "__code__", None)
+        missing = [name for name in self.assigned if code is None or name not in code.co_names]
+        if missing:
+            return f"{where} no longer sets {', '.join(missing)}"
+        return None
+
+
+#: Everything the fast path relies on beyond WeasyPrint's and pydyf's public API, in one place
+#: (checked against WeasyPrint 70.0 and pydyf 0.13). `fast_path_problem` checks that each exists
+#: with the expected parameters and attributes; what they do is checked by the tests, which
+#: render every boleto variant through the fast path under the pinned version.
+FAST_PATH_INTERNALS: tuple[_Internal, ...] = (
+    _Internal(
+        "weasyprint.pdf.stream",
+        "Stream",
+        "the skeleton is painted into a detached content stream (`_draw_skeleton`); the page's "
+        "stream's `_resources` get the skeleton's graphics states (`_write_pdf`)",
+        params=("fonts", "page_rectangle", "resources", "images", "tags", "color_profiles"),
+        assigned=("_resources",),
+    ),
+    _Internal(
+        "weasyprint.pdf.fonts",
+        "Font",
+        "the skeleton's glyphs are added to the page's fonts, matched by `hash`, the font's name "
+        "in the content stream (`_merge_fonts`)",
+        assigned=("hash", "widths", "to_unicode", "missing", "variations"),
+    ),
+    _Internal(
+        "weasyprint.document",
+        "Document",
+        "its `fonts` (the fonts written to the PDF, merged into), `color_profiles` and "
+        "`output_intent` (given to the skeleton's stream)",
+        assigned=("fonts", "color_profiles", "output_intent"),
+    ),
+    _Internal(
+        "weasyprint.document",
+        "Page.paint",
+        "`write_pdf` paints each page through it: wrapped per boleto (`_write_pdf`)",
+        params=("stream", "scale"),
+    ),
+    _Internal(
+        "weasyprint",
+        "HTML._ua_stylesheets",
+        "overridden to give the values layer only the user-agent rules it needs (`_ValuesHTML`)",
+        params=("forms",),
+    ),
+    _Internal(
+        "pydyf",
+        "_to_bytes",
+        "serialises the skeleton's operators once per skeleton (`_draw_skeleton`)",
+    ),
+)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    match = re.match(r"(\d+)\.(\d+)", text)
+    return (int(match[1]), int(match[2])) if match else ()
+
+
+@cache
+def fast_path_problem() -> str | None:
+    """Why the fast path cannot be used with the installed WeasyPrint, or None. Checked once."""
+    installed = weasyprint.__version__
+    if _version(installed) != WEASYPRINT_TESTED:
+        tested = ".".join(map(str, WEASYPRINT_TESTED))
+        return f"WeasyPrint {installed} installed, the fast path is tested with {tested}.x"
+    for internal in FAST_PATH_INTERNALS:
+        if problem := internal.problem():
+            return problem
+    return None
+
+
+#: Why the fast path raised in this process (then it is not tried again), or None.
+_fast_path_failure: str | None = None
+_fallback_logged = False
+
+
+def _fast_path_off() -> str | None:
+    """Why this rendering takes the plain path, or None for the fast path."""
+    if not getattr(settings, "BILLING_PDF_FAST_PATH", True):
+        return "BILLING_PDF_FAST_PATH is off"
+    return _fast_path_failure or fast_path_problem()
+
+
+def _log_fallback(reason: str, *, exc_info: bool = False) -> None:
+    """Logs, once per process, that boletos are drawn the plain way, and why."""
+    global _fallback_logged
+    if not _fallback_logged:
+        _fallback_logged = True
+        logger.warning(
+            "event=boleto_pdf_fallback decision=plain_weasyprint reason=%r "
+            "(logged once per process)",
+            reason,
+            exc_info=exc_info,
+        )
 
 
 class _LocalOnlyFetcher(URLFetcher):
@@ -153,8 +308,8 @@ def _values_ua_stylesheet() -> CSS:
 class _ValuesHTML(HTML):
     """The values layer's HTML, with the user-agent rules it needs only (`VALUES_UA_CSS`).
 
-    Overrides WeasyPrint's ``HTML._ua_stylesheets`` (checked against WeasyPrint 70). Only the
-    values layer, whose template uses nothing else, goes through it: the skeleton keeps the whole
+    Overrides WeasyPrint's ``HTML._ua_stylesheets`` (`FAST_PATH_INTERNALS`). Only the values
+    layer, whose template uses nothing else, goes through it: the skeleton keeps the whole
     user-agent stylesheet.
     """
 
@@ -309,25 +464,29 @@ def _instructions(boleto, beneficiary: dict) -> str:
     return "\n".join(lines)
 
 
+def pix_qr(payload: str) -> segno.QRCode:
+    """The Pix QR Code of `payload`: a QR Code (never Micro QR), error correction level M.
+
+    segno's public API, mask chosen by segno (ISO/IEC 18004's penalty rules); segno raises the
+    level above M when the version leaves room for it.
+    """
+    return segno.make(payload, error=QR_ERROR, micro=False)
+
+
 def _pix_qr_data_url(payload: str) -> str:
     """The Pix QR as a ``data:`` URL of a grayscale PNG, one pixel per module, quiet zone of 4.
 
-    segno's symbol (`billing.qr.pix_qr`: the mask segno would choose, ~3 ms instead of ~12), the
-    same pixels as ``pix_qr_png`` (segno's 1-bit PNG) but 8-bit gray (`_gray_png`).
+    The same pixels as segno's 1-bit PNG (``save(kind="png", scale=1, border=4)``), read through
+    segno's ``matrix_iter`` and written as an 8-bit gray PNG (`_gray_png`).
     """
-    border = bytes(QR_BORDER)
-    matrix = pix_qr(payload).matrix
-    width = len(matrix) + 2 * QR_BORDER
-    light = b"\xff" * width
-    rows = [light] * QR_BORDER
-    rows += [(border + bytes(row) + border).translate(_DARK_IS_BLACK) for row in matrix]
-    rows += [light] * QR_BORDER
-    return _png_data_url(_gray_png(rows))
+    rows = pix_qr(payload).matrix_iter(scale=1, border=QR_BORDER)
+    return _png_data_url(_gray_png([bytes(row).translate(_DARK_IS_BLACK) for row in rows]))
 
 
 #: segno's modules (1 dark, 0 light) as gray levels (0 black, 255 white).
 _DARK_IS_BLACK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 QR_BORDER = 4
+QR_ERROR = "m"
 
 
 def _itf_data_url(digits: str) -> str:
@@ -458,6 +617,16 @@ def render_skeleton_html(bank_name: str, bank_code: str, *, pix: bool) -> str:
         return render_to_string(TEMPLATE, skeleton_context(bank_name, bank_code, pix=pix))
 
 
+def page_html(context: dict) -> str:
+    """The whole page in one document, skeleton and values: the plain path's HTML.
+
+    `context` is the values layer's (`boleto_context`). Call it under pt-BR.
+    """
+    return render_to_string(
+        TEMPLATE, {**context, "layer": "page", "pix": bool(context["pix_payload"])}
+    )
+
+
 # -- two layers, one page ---------------------------------------------------------------------
 
 
@@ -467,7 +636,8 @@ class _Skeleton:
 
     #: The skeleton's PDF operators in page coordinates, balanced (q … Q), Flate-compressed.
     contents: bytes
-    fonts: tuple[Font, ...]
+    #: WeasyPrint's ``weasyprint.pdf.fonts.Font`` objects (`FAST_PATH_INTERNALS`).
+    fonts: tuple
     graphics_states: dict
 
 
@@ -476,12 +646,16 @@ def _render(html: str, html_class=HTML):
         stylesheets=[_stylesheet()], font_config=_font_config()
     )
     if len(document.pages) != 1:
-        raise RuntimeError(f"The boleto must fit one page, got {len(document.pages)}")
+        raise BoletoPageError(f"The boleto must fit one page, got {len(document.pages)}")
     return document
 
 
 def _draw_skeleton(bank_name: str, bank_code: str, *, pix: bool) -> _Skeleton:
     """Lays out and draws the skeleton of a bank into a detached PDF content stream."""
+    # A WeasyPrint internal (`FAST_PATH_INTERNALS`), imported here so that this module still
+    # imports, and draws the plain way, with a WeasyPrint that moved or dropped it.
+    from weasyprint.pdf.stream import Stream
+
     document = _render(render_skeleton_html(bank_name, bank_code, pix=pix))
     page = document.pages[0]
     resources = pydyf.Dictionary(
@@ -586,12 +760,39 @@ def _write_pdf(document, skeleton: _Skeleton) -> bytes:
     return document.write_pdf(zoom=1, finisher=skeleton_first)
 
 
+def _fast_pdf(context: dict, skeleton: _Skeleton) -> bytes:
+    """The fast path: the values layer laid out and written over the bank's `skeleton`."""
+    return _write_pdf(_render(values_html(context), _ValuesHTML), skeleton)
+
+
+def _plain_pdf(context: dict) -> bytes:
+    """The plain path: the whole page laid out and written by WeasyPrint's public API alone."""
+    return _render(page_html(context)).write_pdf()
+
+
 def render_boleto_pdf(boleto) -> bytes:
     """The boleto as a one-page A4 PDF. Re-rendering the same boleto gives the same bytes.
 
-    The values layer is laid out for this boleto; the bank's skeleton (rules, labels, header),
-    laid out and drawn once per process, is painted under it in the same content stream, with
-    one font subset per font for both layers.
+    The fast path: the values layer is laid out for this boleto; the bank's skeleton (rules,
+    labels, header), laid out and drawn once per process, is painted under it in the same content
+    stream, with one font subset per font for both layers. When the installed WeasyPrint is not
+    the one it is written for (`fast_path_problem`), when it is turned off
+    (``BILLING_PDF_FAST_PATH``) or when it raises, the plain path draws the same page in one go
+    (logged once per process; after a raise the fast path is not tried again in this process).
     """
-    html = render_boleto_html(boleto)  # refuses a boleto that was not issued
-    return _write_pdf(_render(html, _ValuesHTML), _bank_skeleton(boleto))
+    global _fast_path_failure
+    with translation.override(LANGUAGE):
+        context = boleto_context(boleto)  # refuses a boleto that was not issued
+        reason = _fast_path_off()
+        if reason is None:
+            try:
+                return _fast_pdf(context, _bank_skeleton(boleto))
+            except BoletoPageError:
+                raise  # the page itself is wrong: the plain path would not fit it either
+            except Exception as error:
+                # Anything else is taken for the fast path's assumptions failing (a WeasyPrint
+                # internal that changed): the payer still gets the boleto, drawn the plain way.
+                reason = _fast_path_failure = f"the fast path raised {error!r}"
+                _log_fallback(reason, exc_info=True)
+        _log_fallback(reason)
+        return _plain_pdf(context)

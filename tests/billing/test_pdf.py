@@ -11,8 +11,10 @@ No database: the boletos are unsaved model instances built with billing.numbers.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -24,6 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import segno
+import weasyprint
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
@@ -295,6 +299,21 @@ def test_barcode_and_pix_qr_decode(rendered, bank, tmp_path):
     assert boleto.pix_payload.replace(" ", "") in text.replace(" ", "")
 
 
+def test_pix_qr_is_segnos_symbol_one_pixel_per_module(rendered):
+    """The QR image is segno's QR Code (level M or higher, segno's mask), quiet zone of 4."""
+    boleto, data = rendered["001"]
+    images = PdfReader(io.BytesIO(data)).pages[0].images
+    (qr_image,) = (image.image for image in images if image.image.size[1] > 1)  # not the ITF
+    symbol = segno.make(boleto.pix_payload, error="m", micro=False)
+    expected = [
+        bytes(0 if dark else 255 for dark in row) for row in symbol.matrix_iter(scale=1, border=4)
+    ]
+    width, height = qr_image.size
+    assert (width, height) == (len(expected[0]), len(expected))
+    pixels = qr_image.convert("L").tobytes()
+    assert [pixels[y * width : (y + 1) * width] for y in range(height)] == expected
+
+
 def test_without_pix_no_qr_and_no_pix_block(tmp_path):
     boleto = make_boleto("237", pix=False)
     assert boleto.pix_payload == ""
@@ -420,6 +439,173 @@ def test_refuses_to_fetch_anything():
     for url in ("https://example.com/logo.png", "http://example.com/x.css", "file:///etc/passwd"):
         with pytest.raises(ValueError, match="disallowed protocol"):
             fetcher.fetch(url)
+
+
+# --- the plain path (fallback) -------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_fast_path(monkeypatch):
+    """The fast path's per-process state (checks, failure, "logged once") fresh, and restored."""
+    monkeypatch.setattr(pdf, "_fast_path_failure", None)
+    monkeypatch.setattr(pdf, "_fallback_logged", False)
+    pdf.fast_path_problem.cache_clear()
+    yield
+    pdf.fast_path_problem.cache_clear()
+
+
+def fallback_logs(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "event=boleto_pdf_fallback" in r.getMessage()]
+
+
+def plain_pdf(boleto: Boleto) -> bytes:
+    with translation.override(pdf.LANGUAGE):
+        return pdf._plain_pdf(pdf.boleto_context(boleto))
+
+
+def test_the_fast_path_is_used_with_the_installed_weasyprint(fresh_fast_path, caplog):
+    """The installed WeasyPrint is the tested minor with every internal the fast path uses."""
+    assert pdf._version(weasyprint.__version__) == pdf.WEASYPRINT_TESTED
+    assert pdf.fast_path_problem() is None
+    boleto = make_boleto("001")
+    with caplog.at_level(logging.WARNING, logger="billing.pdf"):
+        data = pdf.render_boleto_pdf(boleto)
+    assert not fallback_logs(caplog)
+    assert data != plain_pdf(boleto)  # two different ways of drawing the page
+
+
+@pytest.mark.parametrize(("bank", "pix"), [*((bank, True) for bank in BANKS), ("237", False)])
+def test_plain_path_prints_the_same_page(
+    rendered, bank, pix, settings, fresh_fast_path, caplog, tmp_path
+):
+    boleto = rendered[bank][0] if pix else make_boleto(bank, pix=False)
+    fast = rendered[bank][1] if pix else pdf.render_boleto_pdf(boleto)
+    settings.BILLING_PDF_FAST_PATH = False
+    with caplog.at_level(logging.WARNING, logger="billing.pdf"):
+        plain = pdf.render_boleto_pdf(boleto)
+    assert plain == plain_pdf(boleto) != fast
+    assert "BILLING_PDF_FAST_PATH is off" in fallback_logs(caplog)[0].getMessage()
+
+    # Same text, same symbols, one A4 page, the same two fonts embedded once each.
+    assert pdf_text(plain, tmp_path) == pdf_text(fast, tmp_path)
+    expected = [f"I2/5:{boleto.barcode}"] + ([f"QR-Code:{boleto.pix_payload}"] if pix else [])
+    assert sorted(decoded_symbols(plain, tmp_path)) == sorted(expected)
+    assert sorted(decoded_symbols(plain, tmp_path, dpi=150)) == sorted(expected)
+    reader = PdfReader(io.BytesIO(plain))
+    assert len(reader.pages) == 1
+    assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [595, 842]
+    fonts = sorted(
+        font["/BaseFont"].split("+")[1] for font in reader.pages[0]["/Resources"]["/Font"].values()
+    )
+    assert fonts == ["DejaVu-Sans", "DejaVu-Sans-Bold"]
+
+
+class _FakeStream:
+    def __init__(self, fonts, page_rectangle, resources):
+        self._resources = resources
+
+    def paint(self, stream, matrix, scale=1):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("internal", "problem"),
+    [
+        (
+            pdf._Internal(
+                "tests.billing.test_pdf", "_FakeStream", "ok", ("fonts",), ("_resources",)
+            ),
+            None,
+        ),
+        (pdf._Internal("tests.billing.test_pdf", "_Gone", "x"), "test_pdf._Gone is missing"),
+        (pdf._Internal("tests.billing.nowhere", "Stream", "x"), "nowhere.Stream is missing"),
+        (
+            pdf._Internal("tests.billing.test_pdf", "_FakeStream.paint", "x", ("stream", "scale")),
+            "_FakeStream.paint takes (stream, matrix, scale), not (stream, scale, ...)",
+        ),
+        (
+            pdf._Internal("tests.billing.test_pdf", "_FakeStream", "x", assigned=("_fonts",)),
+            "_FakeStream no longer sets _fonts",
+        ),
+    ],
+)
+def test_each_internal_is_checked(internal, problem):
+    if problem is None:
+        assert internal.problem() is None
+    else:
+        assert problem in internal.problem()
+
+
+def _stream_moved(monkeypatch):
+    monkeypatch.delattr(importlib.import_module("weasyprint.pdf.stream"), "Stream")
+    return "weasyprint.pdf.stream.Stream is missing"
+
+
+def _another_minor(monkeypatch):
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    return "WeasyPrint 71.0 installed, the fast path is tested with 70.0.x"
+
+
+def _paint_changed(monkeypatch):
+    # As if WeasyPrint's Page.paint now took a matrix: the registry's expectation is not met.
+    changed = pdf._Internal("weasyprint.document", "Page.paint", "x", ("stream", "matrix"))
+    monkeypatch.setattr(pdf, "FAST_PATH_INTERNALS", (*pdf.FAST_PATH_INTERNALS, changed))
+    return "Page.paint takes (stream, scale), not (stream, matrix, ...)"
+
+
+@pytest.mark.parametrize("simulate", [_stream_moved, _another_minor, _paint_changed])
+def test_plain_path_when_an_assumption_fails(
+    simulate, monkeypatch, fresh_fast_path, caplog, tmp_path
+):
+    """A WeasyPrint without an internal, with a changed one, or of another minor: plain path."""
+    problem = simulate(monkeypatch)
+    assert problem in pdf.fast_path_problem()
+
+    boleto, other = make_boleto("341"), make_boleto("033", pix=False)
+    with caplog.at_level(logging.WARNING, logger="billing.pdf"):
+        first = pdf.render_boleto_pdf(boleto)
+        second = pdf.render_boleto_pdf(other)
+    assert first == plain_pdf(boleto) and second == plain_pdf(other)
+    (record,) = fallback_logs(caplog)  # once per process
+    assert problem in record.getMessage()
+    assert sorted(decoded_symbols(first, tmp_path)) == sorted(
+        [f"I2/5:{boleto.barcode}", f"QR-Code:{boleto.pix_payload}"]
+    )
+
+
+def test_plain_path_when_the_fast_path_raises(monkeypatch, fresh_fast_path, caplog, tmp_path):
+    """An internal that changed behind the checks: the boleto is drawn the plain way, the error
+    logged once with its traceback, and the fast path not tried again in this process."""
+    calls = []
+
+    def broken_merge(fonts, skeleton):
+        calls.append(1)
+        raise AttributeError("'Font' object has no attribute 'to_unicode'")
+
+    monkeypatch.setattr(pdf, "_merge_fonts", broken_merge)
+    boleto = make_boleto("001")
+    with caplog.at_level(logging.WARNING, logger="billing.pdf"):
+        first = pdf.render_boleto_pdf(boleto)
+        second = pdf.render_boleto_pdf(boleto)
+    assert first == second == plain_pdf(boleto)
+    assert len(calls) == 1
+    (record,) = fallback_logs(caplog)
+    assert "to_unicode" in record.getMessage() and record.exc_info is not None
+    assert sorted(decoded_symbols(first, tmp_path)) == sorted(
+        [f"I2/5:{boleto.barcode}", f"QR-Code:{boleto.pix_payload}"]
+    )
+
+
+def test_a_page_overflow_is_not_hidden_by_the_plain_path(monkeypatch, fresh_fast_path):
+    boleto = make_boleto("001")
+
+    def two_pages(html, html_class=pdf.HTML):
+        raise pdf.BoletoPageError("The boleto must fit one page, got 2")
+
+    monkeypatch.setattr(pdf, "_render", two_pages)
+    with pytest.raises(pdf.BoletoPageError):
+        pdf.render_boleto_pdf(boleto)
+    assert pdf._fast_path_failure is None
 
 
 # --- the ITF encoder -----------------------------------------------------------------------------
