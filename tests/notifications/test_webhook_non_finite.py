@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -17,10 +16,10 @@ from django.test import override_settings
 
 from notifications.models import EmailEvent
 from notifications.webhook_urls import urlpatterns
+from tests import WEBHOOKS
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "webhooks"
 SECRET = "heldout:webhook-secret"
 AUTH = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(SECRET.encode()).decode()}
 MAILERSEND_SECRET = "heldout-mailersend-secret"
