@@ -85,7 +85,7 @@ class Merchant(TimeStampedModel):
     # Per-merchant counters (schedule numbers are allocated under this row's lock).
     next_schedule_number = models.PositiveBigIntegerField(default=1, editable=False)
     # Nosso número counter for SQLite only; PostgreSQL uses a sequence per merchant
-    # (billing/nosso_numero.py).
+    # (billing/nosso_numero_allocation.py).
     next_nosso_numero = models.PositiveBigIntegerField(default=1, editable=False)
     late_fee_percent = models.DecimalField(
         _("multa (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
@@ -108,7 +108,7 @@ class Merchant(TimeStampedModel):
         return self.trade_name or self.legal_name
 
     def save(self, *args, **kwargs):
-        from billing.nosso_numero import ensure_sequences
+        from billing.nosso_numero_allocation import ensure_sequences
 
         adding = self._state.adding
         self.cnpj = normalize_document(self.cnpj)
@@ -117,8 +117,8 @@ class Merchant(TimeStampedModel):
             ensure_sequences([self.pk])
 
     def clean(self):
+        from billing.boleto_codes import bank_account
         from billing.febraban import BoletoError
-        from billing.numbers import bank_account
 
         if self.bank_code:
             try:

@@ -156,8 +156,8 @@ def bank_account_errors(*, account: dict) -> dict[str, str]:
     """Why this bank account cannot issue boletos, each message under the field it is about
     (``{}`` when it can). ``account`` is ``Merchant.account_snapshot()``-shaped. Read-only: the
     settings form calls it to show every error at once; the service calls it again to decide."""
+    from billing.boleto_codes import bank_account
     from billing.febraban import BoletoError, Itau
-    from billing.numbers import bank_account
 
     bank_code = account.get("bank_code", "")
     if bank_code in _BANKS_NEEDING_AGREEMENT and not account.get("agreement"):

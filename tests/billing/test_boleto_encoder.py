@@ -13,14 +13,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from billing.febraban import BankAccount, barcode_to_linha, get_bank, parse
-from billing.febraban.encoder import CampoLivreLayout, NossoNumeroDV
-from billing.numbers import (
+from billing.boleto_codes import (
     BoletoNumbers,
     bank_account,
     boleto_numbers,
     reference_boleto_numbers,
 )
+from billing.febraban import BankAccount, barcode_to_linha, get_bank, parse
+from billing.febraban.encoder import CampoLivreLayout, NossoNumeroDV
 
 digits = st.text("0123456789", min_size=1, max_size=1)
 
