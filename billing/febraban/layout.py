@@ -24,6 +24,7 @@ path reads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 from typing import Literal as TypingLiteral
 
@@ -45,7 +46,7 @@ def fit(value: str, size: int, label: str) -> str:
     return value.zfill(size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Literal:
     """Fixed digits (or, in the printed nosso número, separators such as ``/`` and ``-``)."""
 
@@ -55,15 +56,23 @@ class Literal:
     def size(self) -> int:
         return len(self.text)
 
+    def value(self, values: _Values) -> str:
+        return self.text
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class NossoNumero:
     """The boleto's sequential nosso número, zero-padded to `size` digits."""
 
     size: int
 
+    def value(self, values: _Values) -> str:
+        if values.number is None:
+            raise ValueError("a layout without its nosso número")
+        return f"{values.number:0{self.size}d}"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class CheckDigit:
     """One check digit over the concatenated values of the parts in `over` (fields, literals, the
     nosso número), rightmost digit first:
@@ -89,8 +98,11 @@ class CheckDigit:
         remainder = mod11_remainder(digits, self.weights)
         return dict(self.replacements).get(remainder, str(remainder))
 
+    def value(self, values: _Values) -> str:
+        return self.of("".join(values[part] for part in self.over))
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Field:
     """An account field (`attr` of `BankAccount`), zero-padded to `size` digits.
 
@@ -107,7 +119,20 @@ class Field:
     refusal: str = ""
     invalid: str = ""
 
+    def value(self, values: _Values) -> str:
+        value = getattr(values.account, self.attr)
+        if not value and self.default is not None:
+            value = values[self.default]
+        if self.invalid and not is_digits(value):
+            raise BoletoError(self.invalid.format(value=value))
+        value = fit(value, self.size, self.label)
+        if value in self.refused or (self.allowed is not None and value not in self.allowed):
+            raise BoletoError(self.refusal.format(value=value))
+        return value
 
+
+#: A layout's parts compare and hash by identity (``eq=False``): each is one declaration, which
+#: `CheckDigit.over` points at, and the per-boleto cache of `_Values` stays cheap.
 Part = Literal | Field | NossoNumero | CheckDigit
 
 
@@ -115,35 +140,16 @@ class _Values:
     """The parts' values for one account (and, when rendering, one nosso número), computed once
     each, on first use: that order is the order in which account errors are reported."""
 
-    def __init__(self, account: BankAccount, nosso_numero: NossoNumero, value: int | None):
+    def __init__(self, account: BankAccount, number: int | None):
         self.account = account
-        self.nosso_numero = nosso_numero
-        self.number = value
+        self.number = number
         self.cache: dict[Part, str] = {}
 
     def __getitem__(self, part: Part) -> str:
-        if part not in self.cache:
-            self.cache[part] = self._compute(part)
-        return self.cache[part]
-
-    def _compute(self, part: Part) -> str:
-        if isinstance(part, Literal):
-            return part.text
-        if isinstance(part, NossoNumero):
-            if self.number is None:
-                raise ValueError("a layout without its nosso número")
-            return f"{self.number:0{part.size}d}"
-        if isinstance(part, CheckDigit):
-            return part.of("".join(self[p] for p in part.over))
-        value = getattr(self.account, part.attr)
-        if not value and part.default is not None:
-            value = self[part.default]
-        if part.invalid and not is_digits(value):
-            raise BoletoError(part.invalid.format(value=value))
-        value = fit(value, part.size, part.label)
-        if value in part.refused or (part.allowed is not None and value not in part.allowed):
-            raise BoletoError(part.refusal.format(value=value))
-        return value
+        cache = self.cache
+        if part not in cache:
+            cache[part] = part.value(self)
+        return cache[part]
 
 
 @dataclass(frozen=True)
@@ -159,16 +165,16 @@ class Layout:
         if len(numbers) != 1 or sum(p.size for p in self.campo_livre_parts) != 25:
             raise ValueError(f"a campo livre is 25 digits with one nosso número: {self!r}")
 
-    @property
+    @cached_property
     def nosso_numero(self) -> NossoNumero:
         return next(p for p in self.campo_livre_parts if isinstance(p, NossoNumero))
 
-    @property
+    @cached_property
     def nosso_numero_max(self) -> int:
         """Largest sequential nosso número (without DV) the layout can carry."""
         return 10**self.nosso_numero.size - 1
 
-    @property
+    @cached_property
     def nosso_numero_slice(self) -> tuple[int, int]:
         """0-based [start, end) of the sequential nosso número inside the campo livre."""
         index = self.campo_livre_parts.index(self.nosso_numero)
@@ -176,7 +182,7 @@ class Layout:
         return start, start + self.nosso_numero.size
 
     def _values(self, account: BankAccount, nosso_numero: int | None) -> _Values:
-        values = _Values(account, self.nosso_numero, nosso_numero)
+        values = _Values(account, nosso_numero)
         for field in self.checked:
             values[field]  # noqa: B018 -- checked first, in this order
         return values
@@ -188,7 +194,7 @@ class Layout:
 
     def printed(self, account: BankAccount, nosso_numero: int) -> str:
         """The nosso número as printed; reads (and checks) only the fields it shows."""
-        values = _Values(account, self.nosso_numero, nosso_numero)
+        values = _Values(account, nosso_numero)
         return "".join(values[part] for part in self.printed_parts)
 
     def compiled(self, account: BankAccount) -> CampoLivreLayout:
