@@ -168,7 +168,7 @@ def build_data_set(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from billing.nosso_numero import ensure_sequences
+    from billing.nosso_numero_allocation import ensure_sequences
     from tests.factories import make_cpf
 
     rng = random.Random(args.seed)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark and cross-check of boleto numbering (billing.numbers). Run by hand, not a test.
+"""Benchmark and cross-check of boleto numbering (billing.boleto_codes). Run by hand, not a test.
 
     .venv/bin/python bench/numbers.py                  # timings + 20,000 random cross-checks
     .venv/bin/python bench/numbers.py --checks 100000 --seed 7
@@ -41,8 +41,8 @@ import django  # noqa: E402
 django.setup()
 
 from bench._common import machine_info  # noqa: E402
+from billing.boleto_codes import bank_account, boleto_numbers, reference_boleto_numbers  # noqa: E402
 from billing.febraban import parse  # noqa: E402
-from billing.numbers import bank_account, boleto_numbers, reference_boleto_numbers  # noqa: E402
 
 BUDGET_US = 8.0
 

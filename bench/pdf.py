@@ -99,8 +99,8 @@ def setup_django() -> None:
 
 
 def make_boletos(count: int, *, pix: bool) -> list:
+    from billing.boleto_codes import boleto_numbers, pix_payload
     from billing.models import Boleto
-    from billing.numbers import boleto_numbers, pix_payload
     from schedules.models import Schedule
 
     banks = sorted(ACCOUNTS)

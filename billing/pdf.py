@@ -75,9 +75,9 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from billing.boleto_codes import formatted_nosso_numero
 from billing.febraban import Itau, format_linha, get_bank
 from billing.itf import itf_modules
-from billing.numbers import formatted_nosso_numero
 from portal.documents import format_document, normalize_document
 from portal.templatetags.money import format_brl
 

@@ -12,6 +12,7 @@ from portal.documents import normalize_document, validate_cnpj
 from portal.formfields import BrazilianDecimalField, PortalFormMixin
 from portal.models import Bank, Membership
 from portal.pix_keys import normalize_pix_key
+from portal.signals import merchant_account_errors
 
 UF_CHOICES = [
     ("", "---------"),
@@ -165,7 +166,7 @@ class MerchantSettingsForm(PortalFormMixin, forms.Form):
         # the service checks them again before saving).
         if not any(field in self.errors for field in account_fields):
             account = {field: cleaned.get(field, "") for field in account_fields}
-            for field, message in services.bank_account_errors(account=account).items():
+            for field, message in merchant_account_errors(account).items():
                 self.add_error(None if field == NON_FIELD_ERRORS else field, message)
         return cleaned
 

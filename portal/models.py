@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.documents import normalize_document, validate_cnpj
+from portal.signals import merchant_account_errors
 
 
 class TimeStampedModel(models.Model):
@@ -84,8 +85,8 @@ class Merchant(TimeStampedModel):
     )
     # Per-merchant counters (schedule numbers are allocated under this row's lock).
     next_schedule_number = models.PositiveBigIntegerField(default=1, editable=False)
-    # Nosso número counter for SQLite only; PostgreSQL uses a sequence per merchant
-    # (billing/nosso_numero.py).
+    # Nosso número counter for SQLite only; PostgreSQL uses a sequence per merchant, created by
+    # billing when a merchant is saved for the first time (billing/accounts.py).
     next_nosso_numero = models.PositiveBigIntegerField(default=1, editable=False)
     late_fee_percent = models.DecimalField(
         _("multa (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
@@ -108,27 +109,15 @@ class Merchant(TimeStampedModel):
         return self.trade_name or self.legal_name
 
     def save(self, *args, **kwargs):
-        from billing.nosso_numero import ensure_sequences
-
-        adding = self._state.adding
         self.cnpj = normalize_document(self.cnpj)
         super().save(*args, **kwargs)
-        if adding:
-            ensure_sequences([self.pk])
 
     def clean(self):
-        from billing.febraban import BoletoError
-        from billing.numbers import bank_account
-
+        # The bank's rules live in billing, which answers portal.signals.merchant_account_check.
         if self.bank_code:
-            try:
-                bank, account = bank_account(self.account_snapshot())
-                bank.campo_livre(account, 1)
-            except BoletoError as exc:
-                raise ValidationError(
-                    _("Dados bancários inválidos para o banco %(bank)s: %(error)s")
-                    % {"bank": self.get_bank_code_display(), "error": exc}
-                ) from exc
+            errors = merchant_account_errors(self.account_snapshot())
+            if errors:
+                raise ValidationError(list(errors.values()))
 
     def account_snapshot(self) -> dict:
         return {

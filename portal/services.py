@@ -29,10 +29,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.documents import normalize_document
-from portal.models import Bank, Invitation, Membership, Merchant, MerchantChange
+from portal.models import Invitation, Membership, Merchant, MerchantChange
 from portal.pix_keys import normalize_pix_key
 from portal.queue import enqueue_on_commit
 from portal.ratelimit import rate_limit_hit, rate_limit_prune
+from portal.signals import merchant_account_errors
 from portal.text import header_text
 
 logger = logging.getLogger(__name__)
@@ -81,26 +82,6 @@ INVITATION_LOGIN_REQUIRED = _(
     "Este e-mail já tem usuário no portal: entre com ele para aceitar o convite."
 )
 ROLE_INVALID = _("Escolha um papel válido.")
-AGREEMENT_REQUIRED = _("Informe o convênio (código do beneficiário): este banco exige.")
-ITAU_DIGIT_MISMATCH = _(
-    "O dígito não confere com a agência e a conta: para o Itaú, o dígito da conta é %(digit)s."
-)
-BANK_RULE = _("%(error)s (regras do banco %(bank)s)")
-
-# BoletoError messages start with the name of the field they are about (billing/febraban).
-_BANK_ERROR_FIELDS = (
-    ("dígito da agência", "agency_digit"),
-    ("dígito da conta", "account_digit"),
-    ("código do banco", "bank_code"),
-    ("código do beneficiário", "agreement"),
-    ("convênio", "agreement"),
-    ("nosso número", "agreement"),
-    ("agência", "agency"),
-    ("conta", "account"),
-    ("carteira", "wallet"),
-    ("banco", "bank_code"),
-)
-_BANKS_NEEDING_AGREEMENT = {"001", "033"}
 ACCOUNT_FIELDS = (
     "bank_code",
     "agency",
@@ -153,35 +134,6 @@ def _record(
     )
 
 
-def bank_account_errors(*, account: dict) -> dict[str, str]:
-    """Why this bank account cannot issue boletos, each message under the field it is about
-    (``{}`` when it can). ``account`` is ``Merchant.account_snapshot()``-shaped. Read-only: the
-    settings form calls it to show every error at once; the service calls it again to decide."""
-    from billing.febraban import BoletoError, Itau
-    from billing.numbers import bank_account
-
-    bank_code = account.get("bank_code", "")
-    if bank_code in _BANKS_NEEDING_AGREEMENT and not account.get("agreement"):
-        return {"agreement": str(AGREEMENT_REQUIRED)}
-    try:
-        bank, parsed = bank_account(account)
-        bank.campo_livre(parsed, 1)
-    except BoletoError as exc:
-        message = str(exc)
-        lowered = message.lower()
-        field = next(
-            (name for prefix, name in _BANK_ERROR_FIELDS if lowered.startswith(prefix)),
-            NON_FIELD_ERRORS,
-        )
-        label = dict(Bank.choices).get(bank_code, bank_code)
-        return {field: str(BANK_RULE) % {"error": message, "bank": label}}
-    if isinstance(bank, Itau) and parsed.account_digit:
-        expected = Itau.account_dac(parsed.agency, parsed.account)
-        if parsed.account_digit != expected:
-            return {"account_digit": str(ITAU_DIGIT_MISMATCH) % {"digit": expected}}
-    return {}
-
-
 # --------------------------------------------------------------------------------------------
 # Settings
 # --------------------------------------------------------------------------------------------
@@ -224,7 +176,7 @@ def merchant_settings_update(*, merchant: Merchant, actor, data: dict) -> dict[s
             # Merchant.clean's message repeats what the field errors already say.
             errors.pop(NON_FIELD_ERRORS, None)
         else:
-            problems = bank_account_errors(account=locked.account_snapshot())
+            problems = merchant_account_errors(locked.account_snapshot())
             if problems:
                 errors.pop(NON_FIELD_ERRORS, None)
                 for field, message in problems.items():

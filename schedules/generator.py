@@ -26,10 +26,10 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
-from billing import nosso_numero
+from billing import nosso_numero_allocation
+from billing.boleto_codes import boleto_codes
 from billing.febraban import BoletoError
 from billing.models import Boleto
-from billing.numbers import boleto_codes
 from portal.models import Merchant
 from schedules import dates
 from schedules.models import Schedule, ScheduleStatus
@@ -260,6 +260,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     run.schedules += len(rows)
     run.batches += 1
     if issued_by_merchant:
+        # In-function: notifications imports schedules (its policy deactivates schedules).
         from notifications.services import delivery_hand_off_on_commit
 
         delivery_hand_off_on_commit(issued_by_merchant)
@@ -278,7 +279,7 @@ def _number(
     for installment in installments:
         if installment.issued:
             counts[installment.merchant_id] += 1
-    allocated = {m: iter(values) for m, values in nosso_numero.allocate(counts).items()}
+    allocated = {m: iter(values) for m, values in nosso_numero_allocation.allocate(counts).items()}
     numbered: list[Installment] = []
     append = numbered.append
     failed: set[int] = set()

@@ -15,12 +15,18 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing import nosso_numero_allocation
+from billing.boleto_codes import boleto_codes
+from billing.febraban import BoletoError
 from billing.models import Boleto, Customer
+from billing.services import customer_create
 from portal.formtokens import AlreadySubmitted
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
 from schedules import dates, selectors
+from schedules.generator import beneficiary_snapshot, installments_issue_due
 from schedules.models import DeactivationCause, Schedule, ScheduleEvent, ScheduleStatus
+from schedules.tasks import issue_installments_for_schedule_task
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +145,6 @@ def schedule_create(
             raise
         event_record(schedule=schedule, kind=ScheduleEvent.Kind.CREATED, actor=actor)
         if schedule.next_issue_on <= today:
-            from schedules.tasks import issue_installments_for_schedule_task
-
             enqueue_on_commit(
                 issue_installments_for_schedule_task,
                 schedule_id=schedule.pk,
@@ -166,8 +170,6 @@ def schedule_create_with_new_customer(
     the first one registered (same CPF/CNPJ): it raises AlreadySubmitted with that schedule
     rather than "CPF/CNPJ already registered".
     """
-    from billing.services import customer_create
-
     with transaction.atomic():
         try:
             customer = customer_create(merchant=merchant, **customer_fields)
@@ -186,6 +188,7 @@ def schedule_create_with_new_customer(
 def _alerts_resolve(*, schedule: Schedule, now) -> int:
     """The schedule's open alerts are resolved by what the merchant just did (reactivated or
     cancelled it): they leave the banner."""
+    # In-function: notifications imports this module (its policy deactivates schedules).
     from notifications.services import alerts_acknowledge
 
     return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=now)
@@ -278,15 +281,12 @@ def _missed_rows(
     """Boleto rows for missed installments: recorded as skipped (as the generator records a
     past-due one), or issued with their due date moved ahead (MissedInstallment.new_due_date)
     and numbered like any boleto. ``(schedule, sequence)`` is unique: never twice."""
-    from billing import nosso_numero
-    from billing.febraban import BoletoError
-    from billing.numbers import boleto_codes
-    from schedules.generator import beneficiary_snapshot
-
     merchant = Merchant.objects.get(pk=schedule.merchant_id)
     beneficiary = beneficiary_snapshot(merchant)
     payer = customer.snapshot()
-    numbers = iter(nosso_numero.allocate({merchant.pk: len(missed)})[merchant.pk] if issue else [])
+    numbers = iter(
+        nosso_numero_allocation.allocate({merchant.pk: len(missed)})[merchant.pk] if issue else []
+    )
     rows = []
     for item in missed:
         row = Boleto(
@@ -358,9 +358,8 @@ def schedule_reactivate(
     REACTIVATED (with every choice and the actor). The generator runs for the schedule after
     commit, as at creation.
     """
+    # In-function: notifications imports this module (its policy deactivates schedules).
     from notifications.services import delivery_hand_off_on_commit
-    from schedules.generator import installments_issue_due
-    from schedules.tasks import issue_installments_for_schedule_task
 
     today = today or timezone.localdate()
     if missed_choice not in MissedChoice.values:

@@ -4,6 +4,9 @@ One small interface, `Bank`, with one subclass per bank, and a registry (`get_ba
 receives the beneficiário's `BankAccount` and the boleto's nosso número (an int, the sequential
 part without DV) and returns the 25-digit campo livre or the nosso número as printed.
 
+Each bank declares its rules once, as `layout.Layout` data (fields, widths, check digits); the
+readable path (`campo_livre`, `barcode`) and the fast one (`encoder`) both derive from it.
+
 Implemented: Banco do Brasil (001), Santander (033), Bradesco (237), Itaú (341). Other codes only
 have a display name (`bank_name`).
 
@@ -19,8 +22,9 @@ from decimal import Decimal
 from typing import ClassVar
 
 from .barcode import barcode_to_linha, build_barcode
-from .checkdigits import BoletoError, is_digits, mod10, mod11, mod11_remainder
-from .encoder import CampoLivreLayout, Encoder, NossoNumeroDV, compile_encoder
+from .checkdigits import BoletoError, is_digits, mod11
+from .encoder import Encoder, compile_encoder
+from .layout import CheckDigit, Field, Layout, Literal, NossoNumero, Part, fit
 
 __all__ = [
     "BANK_NAMES",
@@ -62,15 +66,6 @@ BANK_NAMES: dict[str, str] = {
 def bank_name(code: str) -> str | None:
     """Display name of a bank code, or None when unknown."""
     return BANK_NAMES.get(code)
-
-
-def _fit(value: str, size: int, label: str) -> str:
-    """`value` (digits) left-padded with zeros to `size`; longer values are an error."""
-    if not is_digits(value):
-        raise BoletoError(f"{label} inválido: {value!r} (apenas dígitos)")
-    if len(value) > size:
-        raise BoletoError(f"{label} inválido: {value} tem mais de {size} dígitos")
-    return value.zfill(size)
 
 
 @dataclass(frozen=True)
@@ -125,57 +120,54 @@ class BankAccount:
 
 
 class Bank(ABC):
-    """A bank's campo livre and nosso número rules."""
+    """A bank's campo livre and nosso número rules, declared once as `Layout`\\ s (see `layout`):
+    a subclass only says which layout serves an account (`layout`)."""
 
     code: ClassVar[str]
     name: ClassVar[str]
 
-    # -- what each bank implements --------------------------------------------------------------
     @abstractmethod
-    def nosso_numero_max(self, account: BankAccount) -> int:
-        """Largest sequential nosso número (without DV) this account can use."""
+    def layout(self, account: BankAccount) -> Layout:
+        """The layout that serves `account`; `BoletoError` when none does (the account's fields
+        themselves are checked when the layout reads them)."""
 
-    @abstractmethod
-    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str: ...
-
-    @abstractmethod
-    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str: ...
-
-    @abstractmethod
-    def _layout(self, account: BankAccount) -> CampoLivreLayout:
-        """`_campo_livre` as constant parts around the nosso número (for `encoder`); raises the
-        same `BoletoError` as `_campo_livre` for an account it cannot serve."""
-
-    # -- shared behaviour -----------------------------------------------------------------------
+    # -- derived from the layout ----------------------------------------------------------------
     @property
     def code_with_dv(self) -> str:
         """Bank code and its mod-11 DV, as printed at the top of the ficha: ``"001-9"``."""
         return f"{self.code}-{mod11(self.code)}"
 
-    def _check(self, account: BankAccount, nosso_numero: int) -> None:
+    def _check_bank(self, account: BankAccount) -> None:
         if account.bank_code != self.code:
             raise BoletoError(
                 f"Conta do banco {account.bank_code} usada com o banco {self.code} ({self.name})"
             )
+
+    def _checked_layout(self, account: BankAccount, nosso_numero: int) -> Layout:
+        self._check_bank(account)
         if isinstance(nosso_numero, bool) or not isinstance(nosso_numero, int):
             raise TypeError("nosso_numero must be an int")
-        maximum = self.nosso_numero_max(account)
+        layout = self.layout(account)
+        maximum = layout.nosso_numero_max
         if not 1 <= nosso_numero <= maximum:
             raise BoletoError(
                 f"Nosso número fora do intervalo: {nosso_numero} (esperado de 1 a {maximum})"
             )
+        return layout
+
+    def nosso_numero_max(self, account: BankAccount) -> int:
+        """Largest sequential nosso número (without DV) this account can use."""
+        return self.layout(account).nosso_numero_max
 
     def campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
         """The 25-digit campo livre of this boleto."""
-        self._check(account, nosso_numero)
-        result = self._campo_livre(account, nosso_numero)
+        result = self._checked_layout(account, nosso_numero).campo_livre(account, nosso_numero)
         assert len(result) == 25 and is_digits(result), result
         return result
 
     def format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
         """Nosso número as printed on the boleto, with its DV where the bank has one."""
-        self._check(account, nosso_numero)
-        return self._format_nosso_numero(account, nosso_numero)
+        return self._checked_layout(account, nosso_numero).printed(account, nosso_numero)
 
     def barcode(
         self,
@@ -194,14 +186,13 @@ class Bank(ABC):
         range, wrong type, a datetime, more than 2 decimal places, …): call `barcode` then, which
         raises the error. Raises `BoletoError` when `account` cannot issue boletos at all.
 
-        The compiled layout is checked against `barcode` on a few numbers before it is returned.
+        Compiled from the same `Layout` as `campo_livre` (`Layout.compiled`), and checked against
+        `barcode` on a few numbers before it is returned.
         """
-        if account.bank_code != self.code:
-            raise BoletoError(
-                f"Conta do banco {account.bank_code} usada com o banco {self.code} ({self.name})"
-            )
-        maximum = self.nosso_numero_max(account)
-        encode = compile_encoder(self.code, self._layout(account), maximum)
+        self._check_bank(account)
+        layout = self.layout(account)
+        maximum = layout.nosso_numero_max
+        encode = compile_encoder(self.code, layout.compiled(account), maximum)
         due, amount = date(2031, 5, 17), Decimal("98765.43")
         for nosso_numero in {1, maximum // 7 + 1, maximum}:
             barcode = self.barcode(account, nosso_numero, due, amount)
@@ -218,19 +209,49 @@ class Bank(ABC):
         """
         if not (isinstance(campo_livre, str) and len(campo_livre) == 25 and is_digits(campo_livre)):
             raise BoletoError(f"Campo livre inválido: {campo_livre!r} (esperados 25 dígitos)")
-        nosso_numero = int(campo_livre[slice(*self._nosso_numero_slice(account))])
+        nosso_numero = int(campo_livre[slice(*self.layout(account).nosso_numero_slice)])
         if nosso_numero < 1 or self.campo_livre(account, nosso_numero) != campo_livre:
             raise BoletoError(
                 f"Campo livre {campo_livre} não pertence a esta conta do banco {self.code}"
             )
         return nosso_numero
 
-    @abstractmethod
-    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
-        """0-based [start, end) of the sequential nosso número inside the campo livre."""
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.code}>"
+
+
+# -- the layouts ----------------------------------------------------------------------------------
+
+_BB_DV = {
+    "method": "mod11_remainder",
+    "weights": (9, 8, 7, 6, 5, 4, 3, 2),
+    "replacements": ((10, "X"),),
+}
+
+
+def _bb_layout(convenio: int, sequential: int, *, long_nosso_numero: bool = False) -> Layout:
+    agreement = Field("agreement", convenio, "Convênio")
+    nn = NossoNumero(sequential)
+    wallet = Field("wallet", 2, "Carteira")
+    if convenio in (7, 8):
+        return Layout(
+            (Literal("000000"), agreement, nn, wallet), (agreement, nn), checked=(wallet,)
+        )
+    if long_nosso_numero:
+        wallet = Field(
+            "wallet",
+            2,
+            "Carteira",
+            allowed=frozenset({"16", "18"}),
+            refusal="Nosso número de 17 dígitos do Banco do Brasil só é permitido nas carteiras "
+            "16 e 18 (carteira informada: {value})",
+        )
+        return Layout((agreement, nn, Literal("21")), (nn,), checked=(wallet,))
+    return Layout(
+        (agreement, nn, Field("agency", 4, "Agência"), Field("account", 8, "Conta"), wallet),
+        (agreement, nn, Literal("-"), CheckDigit(over=(agreement, nn), **_BB_DV)),
+        checked=(wallet,),
+    )
 
 
 class BancoDoBrasil(Bank):
@@ -252,23 +273,23 @@ class BancoDoBrasil(Bank):
     code = "001"
     name = "Banco do Brasil"
 
-    _SEQUENTIAL_DIGITS: ClassVar[dict[tuple[int, bool], int]] = {
-        (7, False): 10,
-        (8, False): 9,
-        (6, False): 5,
-        (6, True): 17,
-        (4, False): 7,
+    #: (convênio size, long nosso número) → layout.
+    LAYOUTS: ClassVar[dict[tuple[int, bool], Layout]] = {
+        (7, False): _bb_layout(7, 10),
+        (8, False): _bb_layout(8, 9),
+        (6, False): _bb_layout(6, 5),
+        (6, True): _bb_layout(6, 17, long_nosso_numero=True),
+        (4, False): _bb_layout(4, 7),
     }
 
     @staticmethod
     def dv(digits: str) -> str:
         """BB modulo-11 DV (nosso número, agência, conta): weights 9..2, remainder, 10 → X."""
-        remainder = mod11_remainder(digits, (9, 8, 7, 6, 5, 4, 3, 2))
-        return "X" if remainder == 10 else str(remainder)
+        return CheckDigit(over=(), **_BB_DV).of(digits)
 
-    def _sequential_digits(self, account: BankAccount) -> int:
+    def layout(self, account: BankAccount) -> Layout:
         key = (len(account.agreement), account.long_nosso_numero)
-        if key not in self._SEQUENTIAL_DIGITS:
+        if key not in self.LAYOUTS:
             if account.long_nosso_numero:
                 raise BoletoError(
                     "Nosso número de 17 dígitos do Banco do Brasil exige convênio de 6 dígitos"
@@ -277,64 +298,12 @@ class BancoDoBrasil(Bank):
                 f"Convênio do Banco do Brasil inválido: {account.agreement!r} "
                 "(esperados 4, 6, 7 ou 8 dígitos)"
             )
-        return self._SEQUENTIAL_DIGITS[key]
+        return self.LAYOUTS[key]
 
-    def nosso_numero_max(self, account: BankAccount) -> int:
-        return 10 ** self._sequential_digits(account) - 1
 
-    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
-        size = self._sequential_digits(account)
-        start = (
-            6 + len(account.agreement)
-            if len(account.agreement) in (7, 8)
-            else len(account.agreement)
-        )
-        return start, start + size
-
-    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
-        size = self._sequential_digits(account)
-        convenio = account.agreement
-        nn = f"{nosso_numero:0{size}d}"
-        wallet = _fit(account.wallet, 2, "Carteira")
-        if len(convenio) in (7, 8):
-            return f"000000{convenio}{nn}{wallet}"
-        if account.long_nosso_numero:
-            if wallet not in ("16", "18"):
-                raise BoletoError(
-                    "Nosso número de 17 dígitos do Banco do Brasil só é permitido nas carteiras "
-                    f"16 e 18 (carteira informada: {wallet})"
-                )
-            return f"{convenio}{nn}21"
-        agency = _fit(account.agency, 4, "Agência")
-        conta = _fit(account.account, 8, "Conta")
-        return f"{convenio}{nn}{agency}{conta}{wallet}"
-
-    def _layout(self, account: BankAccount) -> CampoLivreLayout:
-        size = self._sequential_digits(account)
-        convenio = account.agreement
-        wallet = _fit(account.wallet, 2, "Carteira")
-        if len(convenio) in (7, 8):
-            return CampoLivreLayout(f"000000{convenio}", size, wallet)
-        if account.long_nosso_numero:
-            if wallet not in ("16", "18"):
-                raise BoletoError(
-                    "Nosso número de 17 dígitos do Banco do Brasil só é permitido nas carteiras "
-                    f"16 e 18 (carteira informada: {wallet})"
-                )
-            return CampoLivreLayout(convenio, size, "21")
-        agency = _fit(account.agency, 4, "Agência")
-        conta = _fit(account.account, 8, "Conta")
-        return CampoLivreLayout(convenio, size, f"{agency}{conta}{wallet}")
-
-    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
-        size = self._sequential_digits(account)
-        nn = f"{nosso_numero:0{size}d}"
-        if len(account.agreement) in (7, 8):
-            return f"{account.agreement}{nn}"
-        if account.long_nosso_numero:
-            return nn
-        number = f"{account.agreement}{nn}"
-        return f"{number}-{self.dv(number)}"
+_SANTANDER_NN = NossoNumero(12)
+#: NN DV: modulo 11, weights 2..9, 10 and 11 → 0.
+_SANTANDER_DV = CheckDigit("mod11", over=(_SANTANDER_NN,), replacements=((10, "0"), (11, "0")))
 
 
 class Santander(Bank):
@@ -347,31 +316,35 @@ class Santander(Bank):
     #: IOF flag: only insurers (seguradoras) use another value.
     IOF = "0"
 
+    LAYOUT: ClassVar[Layout] = Layout(
+        (
+            Literal("9"),
+            Field("agreement", 7, "Código do beneficiário"),
+            _SANTANDER_NN,
+            _SANTANDER_DV,
+            Literal(IOF),
+            Field("wallet", 3, "Carteira"),
+        ),
+        (_SANTANDER_NN, Literal("-"), _SANTANDER_DV),
+    )
+
     @staticmethod
     def dv(nosso_numero12: str) -> str:
-        return mod11(nosso_numero12, replacements={10: "0", 11: "0"})
+        return _SANTANDER_DV.of(nosso_numero12)
 
-    def nosso_numero_max(self, account: BankAccount) -> int:
-        return 10**12 - 1
+    def layout(self, account: BankAccount) -> Layout:
+        return self.LAYOUT
 
-    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
-        return 8, 20
 
-    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
-        beneficiario = _fit(account.agreement, 7, "Código do beneficiário")
-        wallet = _fit(account.wallet, 3, "Carteira")
-        nn = f"{nosso_numero:012d}"
-        return f"9{beneficiario}{nn}{self.dv(nn)}{self.IOF}{wallet}"
-
-    def _layout(self, account: BankAccount) -> CampoLivreLayout:
-        beneficiario = _fit(account.agreement, 7, "Código do beneficiário")
-        wallet = _fit(account.wallet, 3, "Carteira")
-        dv = NossoNumeroDV("mod11", replacements=((10, "0"), (11, "0")))
-        return CampoLivreLayout(f"9{beneficiario}", 12, f"{self.IOF}{wallet}", dv)
-
-    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
-        nn = f"{nosso_numero:012d}"
-        return f"{nn}-{self.dv(nn)}"
+_BRADESCO_WALLET = Field("wallet", 2, "Carteira")
+_BRADESCO_NN = NossoNumero(11)
+#: NN DV (printed only): modulo 11, weights 2..7, over carteira + NN; 10 → P, 11 → 0.
+_BRADESCO_DV = CheckDigit(
+    "mod11",
+    over=(_BRADESCO_WALLET, _BRADESCO_NN),
+    weights=(2, 3, 4, 5, 6, 7),
+    replacements=((10, "P"), (11, "0")),
+)
 
 
 class Bradesco(Bank):
@@ -382,34 +355,61 @@ class Bradesco(Bank):
     code = "237"
     name = "Bradesco"
 
+    LAYOUT: ClassVar[Layout] = Layout(
+        (
+            Field("agency", 4, "Agência"),
+            _BRADESCO_WALLET,
+            _BRADESCO_NN,
+            Field("account", 7, "Conta"),
+            Literal("0"),
+        ),
+        (_BRADESCO_WALLET, Literal("/"), _BRADESCO_NN, Literal("-"), _BRADESCO_DV),
+    )
+
     @staticmethod
     def dv(wallet2: str, nosso_numero11: str) -> str:
-        return mod11(
-            wallet2 + nosso_numero11, weights=(2, 3, 4, 5, 6, 7), replacements={10: "P", 11: "0"}
-        )
+        return _BRADESCO_DV.of(wallet2 + nosso_numero11)
 
-    def nosso_numero_max(self, account: BankAccount) -> int:
-        return 10**11 - 1
+    def layout(self, account: BankAccount) -> Layout:
+        return self.LAYOUT
 
-    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
-        return 6, 17
 
-    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
-        agency = _fit(account.agency, 4, "Agência")
-        wallet = _fit(account.wallet, 2, "Carteira")
-        conta = _fit(account.account, 7, "Conta")
-        return f"{agency}{wallet}{nosso_numero:011d}{conta}0"
+_ITAU_SPECIAL_WALLETS = frozenset({"106", "107", "122", "142", "143", "195", "196", "198"})
+_ITAU_WALLET = Field(
+    "wallet",
+    3,
+    "Carteira",
+    refused=_ITAU_SPECIAL_WALLETS,
+    refusal="Carteira Itaú {value} usa o layout especial (seu número e código do cliente), "
+    "que não é suportado",
+)
+_ITAU_AGENCY = Field("agency", 4, "Agência")
+_ITAU_ACCOUNT = Field("account", 5, "Conta")
+#: DAC of agência + conta, modulo 10: printed by the bank; computed when the account leaves it out.
+_ITAU_ACCOUNT_DAC = CheckDigit("mod10", over=(_ITAU_AGENCY, _ITAU_ACCOUNT))
+_ITAU_NN = NossoNumero(8)
 
-    def _layout(self, account: BankAccount) -> CampoLivreLayout:
-        agency = _fit(account.agency, 4, "Agência")
-        wallet = _fit(account.wallet, 2, "Carteira")
-        conta = _fit(account.account, 7, "Conta")
-        return CampoLivreLayout(f"{agency}{wallet}", 11, f"{conta}0")
 
-    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
-        wallet = _fit(account.wallet, 2, "Carteira")
-        nn = f"{nosso_numero:011d}"
-        return f"{wallet}/{nn}-{self.dv(wallet, nn)}"
+def _itau_layout(nn_dac_over: tuple[Part, ...]) -> Layout:
+    dac = CheckDigit("mod10", over=(*nn_dac_over, _ITAU_NN))
+    return Layout(
+        (
+            _ITAU_WALLET,
+            _ITAU_NN,
+            dac,
+            _ITAU_AGENCY,
+            _ITAU_ACCOUNT,
+            Field(
+                "account_digit",
+                1,
+                "Dígito da conta Itaú",
+                default=_ITAU_ACCOUNT_DAC,
+                invalid="Dígito da conta Itaú inválido: {value!r} (um dígito)",
+            ),
+            Literal("000"),
+        ),
+        (_ITAU_WALLET, Literal("/"), _ITAU_NN, Literal("-"), dac),
+    )
 
 
 class Itau(Bank):
@@ -429,65 +429,24 @@ class Itau(Bank):
     DAC_OVER_WALLET_AND_NN: ClassVar[frozenset[str]] = frozenset(
         {"112", "126", "131", "146", "150", "168"}
     )
-    SPECIAL_WALLETS: ClassVar[frozenset[str]] = frozenset(
-        {"106", "107", "122", "142", "143", "195", "196", "198"}
-    )
+    SPECIAL_WALLETS: ClassVar[frozenset[str]] = _ITAU_SPECIAL_WALLETS
+
+    LAYOUT: ClassVar[Layout] = _itau_layout((_ITAU_AGENCY, _ITAU_ACCOUNT, _ITAU_WALLET))
+    LAYOUT_DAC_OVER_WALLET_AND_NN: ClassVar[Layout] = _itau_layout((_ITAU_WALLET,))
 
     @staticmethod
     def account_dac(agency: str, account: str) -> str:
         """DAC of agência (4) + conta (5), modulo 10."""
-        return str(mod10(_fit(agency, 4, "Agência") + _fit(account, 5, "Conta")))
+        return _ITAU_ACCOUNT_DAC.of(fit(agency, 4, "Agência") + fit(account, 5, "Conta"))
 
-    def _wallet(self, account: BankAccount) -> str:
-        wallet = _fit(account.wallet, 3, "Carteira")
-        if wallet in self.SPECIAL_WALLETS:
-            raise BoletoError(
-                f"Carteira Itaú {wallet} usa o layout especial (seu número e código do cliente), "
-                "que não é suportado"
-            )
-        return wallet
+    def layout(self, account: BankAccount) -> Layout:
+        if account.wallet.zfill(3) in self.DAC_OVER_WALLET_AND_NN:
+            return self.LAYOUT_DAC_OVER_WALLET_AND_NN
+        return self.LAYOUT
 
     def nosso_numero_dac(self, account: BankAccount, nosso_numero: int) -> str:
-        wallet = self._wallet(account)
-        nn = f"{nosso_numero:08d}"
-        if wallet in self.DAC_OVER_WALLET_AND_NN:
-            return str(mod10(wallet + nn))
-        agency = _fit(account.agency, 4, "Agência")
-        conta = _fit(account.account, 5, "Conta")
-        return str(mod10(agency + conta + wallet + nn))
-
-    def nosso_numero_max(self, account: BankAccount) -> int:
-        return 10**8 - 1
-
-    def _nosso_numero_slice(self, account: BankAccount) -> tuple[int, int]:
-        return 3, 11
-
-    def _campo_livre(self, account: BankAccount, nosso_numero: int) -> str:
-        wallet = self._wallet(account)
-        agency = _fit(account.agency, 4, "Agência")
-        conta = _fit(account.account, 5, "Conta")
-        account_dac = account.account_digit or self.account_dac(agency, conta)
-        if not is_digits(account_dac):
-            raise BoletoError(f"Dígito da conta Itaú inválido: {account_dac!r} (um dígito)")
-        dac = self.nosso_numero_dac(account, nosso_numero)
-        return f"{wallet}{nosso_numero:08d}{dac}{agency}{conta}{account_dac}000"
-
-    def _layout(self, account: BankAccount) -> CampoLivreLayout:
-        wallet = self._wallet(account)
-        agency = _fit(account.agency, 4, "Agência")
-        conta = _fit(account.account, 5, "Conta")
-        account_dac = account.account_digit or self.account_dac(agency, conta)
-        if not is_digits(account_dac):
-            raise BoletoError(f"Dígito da conta Itaú inválido: {account_dac!r} (um dígito)")
-        # nosso_numero_dac: mod 10 over [agência + conta +] carteira + NN
-        over = wallet if wallet in self.DAC_OVER_WALLET_AND_NN else f"{agency}{conta}{wallet}"
-        return CampoLivreLayout(
-            wallet, 8, f"{agency}{conta}{account_dac}000", NossoNumeroDV("mod10", prefix=over)
-        )
-
-    def _format_nosso_numero(self, account: BankAccount, nosso_numero: int) -> str:
-        wallet = self._wallet(account)
-        return f"{wallet}/{nosso_numero:08d}-{self.nosso_numero_dac(account, nosso_numero)}"
+        """The nosso número's DAC (the digit after it in the campo livre and when printed)."""
+        return self.layout(account).printed(account, nosso_numero)[-1]
 
 
 _REGISTRY: dict[str, Bank] = {

@@ -5,7 +5,7 @@ The PDF is checked the way a payer's bank would see it: text extracted with popp
 decoder (`zbarimg`, which reads ITF as "I2/5"). poppler-utils and zbar-tools are declared system
 dependencies: when they are missing these tests fail, they are never skipped.
 
-No database: the boletos are unsaved model instances built with billing.numbers.
+No database: the boletos are unsaved model instances built with billing.boleto_codes.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from billing import pdf
+from billing.boleto_codes import boleto_numbers, formatted_nosso_numero, pix_payload
 from billing.febraban import format_linha, get_bank
 from billing.itf import itf_modules, itf_png, itf_svg
 from billing.models import Boleto
-from billing.numbers import boleto_numbers, formatted_nosso_numero, pix_payload
 from schedules.models import Schedule
 from tests.conftest import IN_CI
 

@@ -3,27 +3,27 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from billing import nosso_numero
+from billing import nosso_numero_allocation
 from tests.factories import MerchantFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_allocates_ascending_unique_numbers_per_merchant(merchant, other_merchant):
-    first = nosso_numero.allocate({merchant.pk: 3, other_merchant.pk: 2})
-    second = nosso_numero.allocate({merchant.pk: 2})
+    first = nosso_numero_allocation.allocate({merchant.pk: 3, other_merchant.pk: 2})
+    second = nosso_numero_allocation.allocate({merchant.pk: 2})
     mine = first[merchant.pk] + second[merchant.pk]
     assert mine == sorted(mine)
     assert len(set(mine)) == 5
     assert len(first[other_merchant.pk]) == 2
-    assert nosso_numero.allocate({}) == {}
+    assert nosso_numero_allocation.allocate({}) == {}
 
 
 @pytest.mark.postgres
 def test_merchant_without_sequence_gets_one_on_first_use(merchant):
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP SEQUENCE {nosso_numero.sequence_name(merchant.pk)}")
-    assert nosso_numero.allocate({merchant.pk: 2})[merchant.pk] == [1, 2]
+        cursor.execute(f"DROP SEQUENCE {nosso_numero_allocation.sequence_name(merchant.pk)}")
+    assert nosso_numero_allocation.allocate({merchant.pk: 2})[merchant.pk] == [1, 2]
 
 
 @pytest.mark.postgres
@@ -43,7 +43,7 @@ def test_concurrent_allocations_never_repeat_and_never_wait():
                 # Each allocation inside a long-lived open transaction: a row-lock counter
                 # would serialise these; a sequence does not.
                 with transaction.atomic():
-                    values = nosso_numero.allocate({merchant.pk: 4})[merchant.pk]
+                    values = nosso_numero_allocation.allocate({merchant.pk: 4})[merchant.pk]
                     with lock:
                         results.append(values)
         finally:
@@ -68,11 +68,11 @@ def test_allocation_does_not_block_behind_an_open_transaction():
     merchant = MerchantFactory()
     got: list[int] = []
     with transaction.atomic():
-        nosso_numero.allocate({merchant.pk: 1})
+        nosso_numero_allocation.allocate({merchant.pk: 1})
 
         def other():
             try:
-                got.extend(nosso_numero.allocate({merchant.pk: 1})[merchant.pk])
+                got.extend(nosso_numero_allocation.allocate({merchant.pk: 1})[merchant.pk])
             finally:
                 connections.close_all()
 

@@ -1,6 +1,8 @@
-"""The precompiled encoder (billing.febraban.encoder, Bank.encoder) behind boleto_numbers: the
-same barcode and linha digitável as the generic path for every bank and layout, and, for any
-input it does not take, the generic path's very result or error."""
+"""The precompiled encoder's arithmetic (billing.febraban.encoder.compile_encoder, reached through
+Bank.encoder) behind boleto_numbers: its lookup tables give the same barcode and linha digitável
+as the generic path for every bank layout, nosso número, factor and amount, and, for any input it
+does not take, the generic path's very result or error. That both paths read the same bank
+declaration is tested in test_bank_layouts.py."""
 
 from __future__ import annotations
 
@@ -11,14 +13,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from billing.febraban import BankAccount, BoletoError, barcode_to_linha, get_bank, parse
-from billing.febraban.encoder import CampoLivreLayout, NossoNumeroDV
-from billing.numbers import (
+from billing.boleto_codes import (
     BoletoNumbers,
     bank_account,
     boleto_numbers,
     reference_boleto_numbers,
 )
+from billing.febraban import BankAccount, barcode_to_linha, get_bank, parse
+from billing.febraban.encoder import CampoLivreLayout, NossoNumeroDV
 
 digits = st.text("0123456789", min_size=1, max_size=1)
 
@@ -266,28 +268,6 @@ def test_encoder_declines_what_it_does_not_take():
         (1, due, "1.00"),
     ]:
         assert encode(nosso_numero, due_date, value) is None, (nosso_numero, due_date, value)
-
-
-def test_encoder_rejects_accounts_like_campo_livre():
-    bank = get_bank("341")
-    account = BankAccount(bank_code="341", agency="0057", account="12345", wallet="198")
-    with pytest.raises(BoletoError, match="layout especial"):
-        bank.encoder(account)
-    with pytest.raises(BoletoError, match="Conta do banco 341 usada com o banco 033"):
-        get_bank("033").encoder(account)
-    with pytest.raises(BoletoError, match="carteiras 16 e 18"):
-        get_bank("001").encoder(
-            BankAccount(bank_code="001", agreement="123879", wallet="17", long_nosso_numero=True)
-        )
-
-
-def test_encoder_checks_its_layout_against_the_generic_path(monkeypatch):
-    bank = get_bank("237")
-    account = BankAccount(bank_code="237", agency="1234", account="0012345", wallet="09")
-    wrong = CampoLivreLayout("123409", 11, "00123451")  # last digit should be 0
-    monkeypatch.setattr(type(bank), "_layout", lambda self, account: wrong)
-    with pytest.raises(AssertionError, match="differs from barcode"):
-        bank.encoder(account)
 
 
 def test_layout_validation():

@@ -1,4 +1,5 @@
-"""The Django side of boleto numbering: from a beneficiary snapshot to FEBRABAN numbers."""
+"""What an issued boleto carries, from the beneficiary snapshot: barcode, linha digitável, Pix
+copia e cola and the nosso número as printed (the Django side of billing.febraban)."""
 
 from dataclasses import dataclass
 from datetime import date
