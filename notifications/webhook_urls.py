@@ -19,7 +19,11 @@ import re
 import warnings
 
 from anymail import urls as anymail_urls
-from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailConfigurationError,
+    AnymailWebhookValidationFailure,
+)
 from anymail.webhooks.mandrill import MandrillSignatureMixin
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +70,16 @@ def _tolerant(view):
                 str(exc)[:200],
             )
             raise
+        except AnymailConfigurationError as exc:
+            # Authenticated, but the wrong kind of webhook: the ESP's *inbound* route pointed
+            # at a tracking URL (anymail raises this per request). A 400 the ESP shows to
+            # whoever set the route up, and one line for us; the portal receives no mail.
+            logger.warning(
+                "event=webhook_refused reason=wrong_webhook_kind path=%s detail=%r",
+                request.path,
+                str(exc)[:200],
+            )
+            return HttpResponseBadRequest("Not a tracking event: check the ESP's webhook URL.")
         except _PARSE_ERRORS as exc:
             logger.warning(
                 "event=webhook_refused reason=malformed_body path=%s error=%s detail=%r",

@@ -209,3 +209,37 @@ def test_a_non_finite_number_is_a_400_and_the_same_event_without_it_is_stored(
     event = EmailEvent.objects.get()
     assert event.recipient == RECIPIENT
     assert event.raw
+
+
+def mailersend_inbound():
+    event = {"type": "inbound.message", "created_at": "2025-02-04T12:01:01.000000Z", "data": {}}
+    body = json.dumps(event).encode()
+    signature = hmac.new(MAILERSEND_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return "mailersend", body, {"HTTP_SIGNATURE": signature}
+
+
+def sparkpost_inbound():
+    event = {"msys": {"relay_message": {"rcpt_to": RECIPIENT, "content": {}}}}
+    return "sparkpost", json.dumps([event]).encode(), {}
+
+
+def postal_inbound():
+    body = json.dumps({"id": 1, "rcpt_to": RECIPIENT, "message": ""}).encode()
+    signature = POSTAL_KEY.sign(body, padding.PKCS1v15(), hashes.SHA1())
+    return "postal", body, {"HTTP_X_POSTAL_SIGNATURE": base64.b64encode(signature).decode()}
+
+
+@pytest.mark.parametrize("inbound", [mailersend_inbound, sparkpost_inbound, postal_inbound])
+def test_an_authenticated_inbound_event_on_a_tracking_url_is_a_400(
+    client, inbound, django_capture_on_commit_callbacks
+):
+    """An ESP's inbound route pointed at our tracking URL by mistake: anymail raises its
+    configuration error after authenticating; the ESP gets a 400 it can show, never a 500."""
+    client.raise_request_exception = False
+    esp, body, extra = inbound()
+    with override_settings(ANYMAIL=ANYMAIL), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/anymail/{esp}/tracking/", data=body, content_type="application/json", **AUTH, **extra
+        )
+    assert response.status_code == 400
+    assert not EmailEvent.objects.exists()
