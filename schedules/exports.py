@@ -6,15 +6,14 @@ import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from portal.timezones import business_tz
 from schedules.models import DeactivationCause, Frequency, Schedule, ScheduleStatus
 
-BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 BOM = "\ufeff"
 # A cell a spreadsheet would read as a formula (OWASP "CSV injection") is prefixed with '.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,7 +32,7 @@ def _date(value: date | None) -> str:
 
 
 def _datetime(value: datetime | None) -> str:
-    return value.astimezone(BUSINESS_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
+    return value.astimezone(business_tz()).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 def _header(status: str) -> list[str]:

@@ -1,8 +1,7 @@
 """Reads on schedules, always inside one merchant."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from django.db import connections
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -14,12 +13,11 @@ from django.utils.translation import ngettext
 from billing.models import Boleto
 from portal.models import Merchant
 from portal.pagination import DeferredJoinPaginator
+from portal.timezones import business_day_start
 from schedules import dates
 from schedules.filters import ScheduleListFilters
 from schedules.models import DeactivationCause, Schedule, ScheduleStatus, ScheduleStatusCount
 from schedules.search import customer_text_matches, schedule_number_in
-
-BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 def schedule_counts(*, merchant: Merchant) -> dict[str, int]:
@@ -39,11 +37,6 @@ def schedule_counts(*, merchant: Merchant) -> dict[str, int]:
         deactivated=Count("id", filter=Q(status=ScheduleStatus.DEACTIVATED)),
         cancelled=Count("id", filter=Q(status=ScheduleStatus.CANCELLED)),
     )
-
-
-def _start_of_day(day: date) -> datetime:
-    """Midnight of ``day`` in São Paulo: a period typed as dd/mm/aaaa is a business-day range."""
-    return datetime.combine(day, time.min, tzinfo=BUSINESS_TZ)
 
 
 def schedule_list(
@@ -75,9 +68,10 @@ def schedule_list(
     if cause:
         queryset = queryset.filter(deactivation_cause=cause)
     if deactivated_from:
-        queryset = queryset.filter(deactivated_at__gte=_start_of_day(deactivated_from))
+        queryset = queryset.filter(deactivated_at__gte=business_day_start(deactivated_from))
     if deactivated_to:
-        end = _start_of_day(deactivated_to + timedelta(days=1))
+        # A period typed as dd/mm/aaaa is a range of business days.
+        end = business_day_start(deactivated_to + timedelta(days=1))
         queryset = queryset.filter(deactivated_at__lt=end)
     return queryset.order_by("-deactivated_at", "-id")
 

@@ -19,6 +19,7 @@ from notifications.alert_texts import CONSENT_CAUSES
 from portal.formtokens import AlreadySubmitted
 from portal.templatetags.money import format_brl
 from portal.tenancy import MerchantRequiredMixin, MerchantScopedMixin, get_for_merchant_or_404
+from portal.timezones import business_localtime
 from schedules import exports, selectors, services
 from schedules.filters import ScheduleListFilterForm
 from schedules.forms import (
@@ -31,7 +32,6 @@ from schedules.forms import (
 )
 from schedules.models import DeactivationCause, Frequency, Schedule, ScheduleStatus
 from schedules.search import schedule_number_in
-from schedules.selectors import BUSINESS_TZ
 
 PAGE_SIZE = 25
 INSTALLMENTS_PAGE_SIZE = 24
@@ -80,7 +80,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
         installment, due = _("Parcela"), _("venc.")
         for schedule in schedules:
             boleto = (schedule.undelivered_boletos or [None])[0]
-            at = timezone.localtime(schedule.deactivated_at, BUSINESS_TZ)
+            at = business_localtime(schedule.deactivated_at)
             rows.append(
                 {
                     "number": str(schedule.number),
@@ -115,9 +115,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                 "amount": format_brl(schedule.amount),
                 "frequency": frequencies.get(schedule.frequency_months, ""),
                 "cancelled_at": (
-                    timezone.localtime(cancelled, BUSINESS_TZ).strftime("%d/%m/%Y %H:%M")
-                    if cancelled
-                    else ""
+                    business_localtime(cancelled).strftime("%d/%m/%Y %H:%M") if cancelled else ""
                 ),
             }
         )
