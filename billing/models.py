@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.documents import format_document, normalize_document, validate_cpf_or_cnpj
+from portal.formats import date_br, day_month_br, time_br
 from portal.models import MerchantOwnedModel
 from portal.timezones import business_localtime
 
@@ -180,18 +181,18 @@ class Boleto(MerchantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule_id}/{self.sequence} {self.due_date:%d/%m/%Y}"
+        return f"{self.schedule_id}/{self.sequence} {date_br(self.due_date)}"
 
     @property
     def delivery_display(self) -> str:
         """The delivery state as the merchant reads it; a retry says when (São Paulo time):
         "Nova tentativa às 14:05", or with the day when it is not today."""
         if self.delivery_status == self.DeliveryStatus.RETRY and self.next_attempt_at:
-            at = business_localtime(self.next_attempt_at)
-            if at.date() == business_localtime().date():
-                return _("Nova tentativa às %(time)s") % {"time": at.strftime("%H:%M")}
+            at = self.next_attempt_at
+            if business_localtime(at).date() == business_localtime().date():
+                return _("Nova tentativa às %(time)s") % {"time": time_br(at)}
             return _("Nova tentativa em %(day)s às %(time)s") % {
-                "day": at.strftime("%d/%m"),
-                "time": at.strftime("%H:%M"),
+                "day": day_month_br(at),
+                "time": time_br(at),
             }
         return self.get_delivery_status_display()

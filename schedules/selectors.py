@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from billing.models import Boleto
+from portal.formats import date_br
 from portal.models import Merchant
 from portal.pagination import DeferredJoinPaginator
 from portal.timezones import business_day_start
@@ -355,17 +356,17 @@ def schedule_timeline(*, schedule: Schedule) -> list[dict]:
             if n in reissued:
                 original = date.fromisoformat(reissued[n])
                 detail = _("vencimento original %(original)s, novo vencimento %(due)s") % {
-                    "original": original.strftime("%d/%m/%Y"),
-                    "due": boleto.due_date.strftime("%d/%m/%Y"),
+                    "original": date_br(original),
+                    "due": date_br(boleto.due_date),
                 }
             else:
-                detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
+                detail = _("vencimento %(due)s") % {"due": date_br(boleto.due_date)}
         elif n in skipped_by_merchant:
             title = _("Parcela %(n)s não emitida (pulada na reativação)") % {"n": n}
-            detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
+            detail = _("vencimento %(due)s") % {"due": date_br(boleto.due_date)}
         else:
             title = _("Parcela %(n)s não emitida (vencimento já passou)") % {"n": n}
-            detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
+            detail = _("vencimento %(due)s") % {"due": date_br(boleto.due_date)}
         entries.append(
             {
                 "at": boleto.issued_at,
