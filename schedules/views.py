@@ -21,7 +21,7 @@ from portal.formtokens import AlreadySubmitted
 from portal.templatetags.money import format_brl
 from portal.tenancy import MerchantRequiredMixin, MerchantScopedMixin, get_for_merchant_or_404
 from portal.timezones import business_localtime
-from schedules import exports, selectors, services
+from schedules import exports, selectors, services, timeline
 from schedules.filters import ScheduleListFilterForm
 from schedules.forms import (
     CUSTOMER_NEW,
@@ -251,7 +251,7 @@ class ScheduleDetailView(MerchantScopedMixin, DetailView):
             page=page,
             boletos=page.object_list,
             skipped_on_reactivation=selectors.schedule_skipped_on_reactivation(schedule=schedule),
-            timeline=selectors.schedule_timeline(schedule=schedule),
+            timeline=timeline.schedule_timeline(schedule=schedule),
             deactivation=selectors.schedule_deactivation(schedule=schedule),
             email_suspect=selectors.schedule_email_suspect(schedule=schedule),
             missed=selectors.schedule_missed_installments(schedule=schedule),
