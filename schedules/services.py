@@ -19,7 +19,7 @@ from billing.models import Boleto, Customer
 from portal.formtokens import AlreadySubmitted
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
-from schedules import dates, selectors
+from schedules import dates, generator, selectors
 from schedules.models import DeactivationCause, Schedule, ScheduleEvent, ScheduleStatus
 
 logger = logging.getLogger(__name__)
@@ -257,73 +257,23 @@ class Reactivation:
     resent: list[int] = field(default_factory=list)  # sequences of the boletos sent again
 
 
-def _cursor_after(schedule: Schedule, sequence: int) -> tuple[int, date]:
-    """The generator cursor pointing at the installment after ``sequence``."""
-    following = sequence + 1
-    try:
-        issue_on = next_issue_date(
-            first_due_date=schedule.first_due_date,
-            frequency_months=schedule.frequency_months,
-            lead_days=schedule.lead_days,
-            sequence=following,
-        )
-    except dates.UnsupportedDateError:
-        issue_on = date.max  # beyond the holiday calendar: parked, as the generator does
-    return following, issue_on
-
-
-def _missed_rows(
+def _missed_insert(
     *, schedule: Schedule, customer: Customer, missed, issue: bool, now
-) -> list[Boleto]:
-    """Boleto rows for missed installments: recorded as skipped (as the generator records a
-    past-due one), or issued with their due date moved ahead (MissedInstallment.new_due_date)
-    and numbered like any boleto. ``(schedule, sequence)`` is unique: never twice."""
-    from billing import nosso_numero
-    from billing.febraban import BoletoError
-    from billing.numbers import boleto_codes
-    from schedules.generator import beneficiary_snapshot
-
-    merchant = Merchant.objects.get(pk=schedule.merchant_id)
-    beneficiary = beneficiary_snapshot(merchant)
-    payer = customer.snapshot()
-    numbers = iter(nosso_numero.allocate({merchant.pk: len(missed)})[merchant.pk] if issue else [])
-    rows = []
-    for item in missed:
-        row = Boleto(
-            merchant_id=schedule.merchant_id,
+) -> list[int]:
+    """Missed installments recorded as skipped (as the generator records a past-due one), or
+    issued with their due date moved ahead (MissedInstallment.new_due_date), by the generator's
+    own code. Numbering that fails refuses the whole reactivation."""
+    due = (lambda item: item.due_date_if_issued) if issue else (lambda item: item.due_date)
+    try:
+        return generator.installments_record(
             schedule=schedule,
-            sequence=item.sequence,
-            due_date=item.due_date,
-            amount=schedule.amount,
-            status=Boleto.Status.SKIPPED,
-            delivery_status=Boleto.DeliveryStatus.NOT_APPLICABLE,
-            issued_at=now,
-            payer=payer,
-            beneficiary=beneficiary,
+            payer=customer.snapshot(),
+            items=[(item.sequence, due(item)) for item in missed],
+            issue=issue,
+            now=now,
         )
-        if issue:
-            number = next(numbers)
-            row.status = Boleto.Status.ISSUED
-            row.delivery_status = Boleto.DeliveryStatus.PENDING
-            row.due_date = item.due_date_if_issued
-            row.nosso_numero = number
-            try:
-                row.barcode, row.linha_digitavel, row.pix_payload = boleto_codes(
-                    beneficiary=beneficiary,
-                    nosso_numero=number,
-                    due_date=row.due_date,
-                    amount=row.amount,
-                )
-            except (BoletoError, ValueError) as exc:
-                logger.error(
-                    "cannot number missed installment schedule=%s sequence=%s: %s",
-                    schedule.pk,
-                    item.sequence,
-                    exc,
-                )
-                raise ValidationError(MISSED_ISSUE_FAILED, code="numbering") from exc
-        rows.append(row)
-    return Boleto.objects.bulk_create(rows)
+    except generator.NumberingError as exc:
+        raise ValidationError(MISSED_ISSUE_FAILED, code="numbering") from exc
 
 
 def schedule_reactivate(
@@ -359,7 +309,6 @@ def schedule_reactivate(
     commit, as at creation.
     """
     from notifications.services import delivery_hand_off_on_commit
-    from schedules.generator import installments_issue_due
     from schedules.tasks import issue_installments_for_schedule_task
 
     today = today or timezone.localdate()
@@ -414,16 +363,17 @@ def schedule_reactivate(
         to_deliver: list[int] = []
         new_due_dates = []
         if missed and missed_choice == MissedChoice.SKIP:
-            _missed_rows(schedule=locked, customer=customer, missed=missed, issue=False, now=now)
+            _missed_insert(schedule=locked, customer=customer, missed=missed, issue=False, now=now)
             result.skipped = missed_sequences
-            locked.next_sequence, locked.next_issue_on = _cursor_after(locked, missed[-1].sequence)
+            locked.next_sequence, locked.next_issue_on = generator.cursor_after(
+                locked, missed[-1].sequence
+            )
         elif missed:
             past_due = [item for item in missed if item.new_due_date is not None]
             if past_due:
-                rows = _missed_rows(
+                to_deliver += _missed_insert(
                     schedule=locked, customer=customer, missed=past_due, issue=True, now=now
                 )
-                to_deliver += [row.pk for row in rows]
                 new_due_dates = [
                     {
                         "sequence": item.sequence,
@@ -432,7 +382,7 @@ def schedule_reactivate(
                     }
                     for item in past_due
                 ]
-                locked.next_sequence, locked.next_issue_on = _cursor_after(
+                locked.next_sequence, locked.next_issue_on = generator.cursor_after(
                     locked, past_due[-1].sequence
                 )
             result.issued = missed_sequences
@@ -510,7 +460,7 @@ def schedule_reactivate(
         if result.issued and len(new_due_dates) < len(missed):
             # The rest of the missed installments are not past due: the generator issues them
             # now, in this transaction, with their own due dates (status and cursor are saved).
-            installments_issue_due(
+            generator.installments_issue_due(
                 schedule_id=locked.pk, merchant_id=locked.merchant_id, today=today
             )
             cursor = Schedule.objects.filter(pk=locked.pk).values_list("next_sequence", flat=True)
