@@ -1,5 +1,4 @@
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -7,9 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.documents import format_document, normalize_document, validate_cpf_or_cnpj
+from portal.formats import date_br, day_month_br, time_br
 from portal.models import MerchantOwnedModel
-
-BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
+from portal.timezones import business_localtime
 
 # The barcode carries the amount in 10 digits (centavos): R$ 99.999.999,99 at most.
 AMOUNT_MIN = Decimal("0.01")
@@ -182,20 +181,18 @@ class Boleto(MerchantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule_id}/{self.sequence} {self.due_date:%d/%m/%Y}"
+        return f"{self.schedule_id}/{self.sequence} {date_br(self.due_date)}"
 
     @property
     def delivery_display(self) -> str:
         """The delivery state as the merchant reads it; a retry says when (São Paulo time):
         "Nova tentativa às 14:05", or with the day when it is not today."""
         if self.delivery_status == self.DeliveryStatus.RETRY and self.next_attempt_at:
-            from django.utils import timezone
-
-            at = timezone.localtime(self.next_attempt_at, BUSINESS_TZ)
-            if at.date() == timezone.localtime(timezone.now(), BUSINESS_TZ).date():
-                return _("Nova tentativa às %(time)s") % {"time": at.strftime("%H:%M")}
+            at = self.next_attempt_at
+            if business_localtime(at).date() == business_localtime().date():
+                return _("Nova tentativa às %(time)s") % {"time": time_br(at)}
             return _("Nova tentativa em %(day)s às %(time)s") % {
-                "day": at.strftime("%d/%m"),
-                "time": at.strftime("%H:%M"),
+                "day": day_month_br(at),
+                "time": time_br(at),
             }
         return self.get_delivery_status_display()

@@ -59,7 +59,6 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from functools import cache
 
@@ -68,7 +67,7 @@ import segno
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.formats import number_format
 from fontTools.ttLib import TTFont
 from weasyprint import CSS, HTML
@@ -79,7 +78,9 @@ from billing.boleto_codes import formatted_nosso_numero
 from billing.febraban import Itau, format_linha, get_bank
 from billing.itf import itf_modules
 from portal.documents import format_document, normalize_document
+from portal.formats import date_br
 from portal.templatetags.money import format_brl
+from portal.timezones import business_localtime
 
 __all__ = [
     "FAST_PATH_INTERNALS",
@@ -370,10 +371,6 @@ def _fit_before(text: str, tail: str, width_mm: float = LINE_MM) -> str:
 # -- formatting -------------------------------------------------------------------------------
 
 
-def _date(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
 def _percent(value) -> Decimal:
     """A snapshot percentage ("2.00", "", missing) as a Decimal; empty or missing means 0."""
     if value is None or value == "":
@@ -540,14 +537,14 @@ def boleto_fields(boleto) -> dict[str, str]:
     payer = boleto.payer or {}
     beneficiary = boleto.beneficiary or {}
     bank = get_bank(beneficiary.get("bank_code", ""))
-    issued = _date(timezone.localtime(boleto.issued_at).date())
+    issued = date_br(business_localtime(boleto.issued_at).date())
     cnpj = format_document(beneficiary.get("cnpj", ""))
     payer_document = _document(payer.get("document", ""))
     return {
         "bank_name": bank.name,
         "bank_code": bank.code_with_dv,
         "linha": format_linha(boleto.linha_digitavel),
-        "due_date": _date(boleto.due_date),
+        "due_date": date_br(boleto.due_date),
         "amount": format_brl(boleto.amount),
         "nosso_numero": formatted_nosso_numero(
             beneficiary=beneficiary, nosso_numero=boleto.nosso_numero

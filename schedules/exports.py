@@ -4,17 +4,15 @@ they are read, a chunk of schedules at a time."""
 
 import csv
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from portal.formats import date_br, datetime_br
 from schedules.models import DeactivationCause, Frequency, Schedule, ScheduleStatus
 
-BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 BOM = "\ufeff"
 # A cell a spreadsheet would read as a formula (OWASP "CSV injection") is prefixed with '.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,14 +24,6 @@ def _text(value: str) -> str:
 
 def _money(value: Decimal | None) -> str:
     return "" if value is None else number_format(value, 2, use_l10n=True, force_grouping=True)
-
-
-def _date(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
-def _datetime(value: datetime | None) -> str:
-    return value.astimezone(BUSINESS_TZ).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 def _header(status: str) -> list[str]:
@@ -80,20 +70,20 @@ def _row(schedule: Schedule, status: str, labels: _Labels) -> list[str]:
         _text(customer.email),
         _money(schedule.amount),
         labels.frequency.get(schedule.frequency_months, ""),
-        _date(schedule.first_due_date),
+        date_br(schedule.first_due_date),
     ]
     if status == ScheduleStatus.DEACTIVATED:
         boletos = getattr(schedule, "undelivered_boletos", None) or [None]
         boleto = boletos[0]
         row += [
             labels.cause.get(schedule.deactivation_cause, ""),
-            _datetime(schedule.deactivated_at),
+            datetime_br(schedule.deactivated_at),
             str(boleto.sequence) if boleto else "",
-            _date(boleto.due_date) if boleto else "",
+            date_br(boleto.due_date) if boleto else "",
             _money(boleto.amount) if boleto else "",
         ]
     elif status == ScheduleStatus.CANCELLED:
-        row.append(_datetime(schedule.cancelled_at))
+        row.append(datetime_br(schedule.cancelled_at))
     return row
 
 

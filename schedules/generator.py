@@ -156,6 +156,44 @@ def installments_due_count(*, today: date | None = None, limit: int) -> int:
     return due.values("id")[:limit].count()
 
 
+def cursor_after(schedule: Schedule, sequence: int) -> tuple[int, date]:
+    """The cursor ``(next_sequence, next_issue_on)`` pointing at the installment after
+    ``sequence``, as a batch leaves it (parked at date.max beyond the holiday calendar)."""
+    following = sequence + 1
+    try:
+        due = dates.due_date(schedule.first_due_date, schedule.frequency_months, following)
+    except dates.UnsupportedDateError:
+        return following, date.max
+    return following, due - timedelta(days=schedule.lead_days)
+
+
+class NumberingError(Exception):
+    """The merchant's boleto numbers cannot be computed now (bank data, nosso número range)."""
+
+
+def installments_record(
+    *, schedule: Schedule, payer: dict, items: list[tuple[int, date]], issue: bool, now
+) -> list[int]:
+    """Rows for installments decided outside a batch (a reactivation's missed installments):
+    ``items`` are ``(sequence, due_date)``, all recorded as skipped or all issued with that due
+    date, numbered and inserted by the batch's own code (``_number``, ``_insert``). The cursor is
+    the caller's (``cursor_after``); hand-off too. Returns the new boletos' ids.
+
+    Raises NumberingError, inserting nothing, when an issued row cannot be numbered.
+    ``(schedule, sequence)`` is unique: never twice.
+    """
+    merchant = Merchant.objects.get(pk=schedule.merchant_id)
+    beneficiaries = {merchant.pk: beneficiary_snapshot(merchant)}
+    rows = [
+        Installment(merchant.pk, schedule.pk, sequence, due, schedule.amount, issue, payer)
+        for sequence, due in items
+    ]
+    numbered, _, failed = _number(rows, [], beneficiaries, decision="reactivation_refused")
+    if failed:
+        raise NumberingError(schedule.pk)
+    return _insert(numbered, beneficiaries, now)
+
+
 def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
     """Lock the next batch of due schedules, skipping those another generator holds.
 
@@ -232,11 +270,8 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
             next_issue_on = date.max
         cursors.append((schedule_id, sequence, next_issue_on))
 
-    installments, cursors = _number(installments, cursors, beneficiaries)
-    if connection.vendor == "postgresql":
-        ids = _insert_postgresql(installments, beneficiaries, now)
-    else:
-        ids = _insert_generic(installments, beneficiaries, now)
+    installments, cursors, _ = _number(installments, cursors, beneficiaries)
+    ids = _insert(installments, beneficiaries, now)
     _advance_cursors(cursors, now)
     for installment in installments:
         if not installment.issued:
@@ -267,13 +302,18 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
 
 
 def _number(
-    installments: list[Installment], cursors: list[tuple], beneficiaries: dict[int, dict]
-) -> tuple[list[Installment], list[tuple]]:
+    installments: list[Installment],
+    cursors: list[tuple],
+    beneficiaries: dict[int, dict],
+    *,
+    decision: str = "schedule_left_out_of_batch",
+) -> tuple[list[Installment], list[tuple], set[int]]:
     """Give every issued installment its nosso número, barcode, linha digitável and Pix.
 
     Nosso números come from one allocation for the whole batch. A schedule whose numbers cannot
     be computed (the merchant's bank data became invalid, its nosso número range is exhausted) is
-    left out of this batch, its cursor untouched, and logged; the rest of the batch goes on.
+    left out of this batch, its cursor untouched, and logged with ``decision``; the rest of the
+    batch goes on. Returns the numbered rows, the cursors kept and the schedules left out.
     """
     counts: dict[int, int] = defaultdict(int)
     for installment in installments:
@@ -297,11 +337,12 @@ def _number(
         except (BoletoError, ValueError) as exc:
             logger.error(
                 "event=numbering_failed merchant=%s schedule_id=%s sequence=%s error=%r "
-                "decision=schedule_left_out_of_batch",
+                "decision=%s",
                 merchant_id,
                 schedule_id,
                 sequence,
                 str(exc),
+                decision,
             )
             failed.add(schedule_id)
             continue
@@ -323,7 +364,7 @@ def _number(
     if failed:
         numbered = [row for row in numbered if row.schedule_id not in failed]
         cursors = [cursor for cursor in cursors if cursor[0] not in failed]
-    return numbered, cursors
+    return numbered, cursors, failed
 
 
 def _memoized_due_date(memo: dict):
@@ -340,6 +381,13 @@ def _memoized_due_date(memo: dict):
             return value
 
     return due_date
+
+
+def _insert(installments: list[Installment], beneficiaries: dict[int, dict], now) -> list[int]:
+    """Insert the rows; the new boletos' ids, in the same order."""
+    if connection.vendor == "postgresql":
+        return _insert_postgresql(installments, beneficiaries, now)
+    return _insert_generic(installments, beneficiaries, now)
 
 
 def _insert_generic(

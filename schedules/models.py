@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import amount_field, amount_in_range
+from portal.formats import datetime_br
 from portal.models import MerchantOwnedModel
 
 LEAD_DAYS_MIN, LEAD_DAYS_MAX, LEAD_DAYS_DEFAULT = 1, 60, 10
@@ -205,7 +206,7 @@ class ScheduleEvent(models.Model):
         indexes = [models.Index(fields=["schedule", "created_at"], name="event_schedule_time")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.created_at:%d/%m/%Y %H:%M})"
+        return f"{self.get_kind_display()} ({datetime_br(self.created_at)})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

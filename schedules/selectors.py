@@ -1,25 +1,22 @@
 """Reads on schedules, always inside one merchant."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from django.db import connections
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
 
 from billing.models import Boleto
 from portal.models import Merchant
 from portal.pagination import DeferredJoinPaginator
+from portal.timezones import business_day_start
 from schedules import dates
 from schedules.filters import ScheduleListFilters
 from schedules.models import DeactivationCause, Schedule, ScheduleStatus, ScheduleStatusCount
 from schedules.search import customer_text_matches, schedule_number_in
-
-BUSINESS_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 def schedule_counts(*, merchant: Merchant) -> dict[str, int]:
@@ -39,11 +36,6 @@ def schedule_counts(*, merchant: Merchant) -> dict[str, int]:
         deactivated=Count("id", filter=Q(status=ScheduleStatus.DEACTIVATED)),
         cancelled=Count("id", filter=Q(status=ScheduleStatus.CANCELLED)),
     )
-
-
-def _start_of_day(day: date) -> datetime:
-    """Midnight of ``day`` in São Paulo: a period typed as dd/mm/aaaa is a business-day range."""
-    return datetime.combine(day, time.min, tzinfo=BUSINESS_TZ)
 
 
 def schedule_list(
@@ -75,9 +67,10 @@ def schedule_list(
     if cause:
         queryset = queryset.filter(deactivation_cause=cause)
     if deactivated_from:
-        queryset = queryset.filter(deactivated_at__gte=_start_of_day(deactivated_from))
+        queryset = queryset.filter(deactivated_at__gte=business_day_start(deactivated_from))
     if deactivated_to:
-        end = _start_of_day(deactivated_to + timedelta(days=1))
+        # A period typed as dd/mm/aaaa is a range of business days.
+        end = business_day_start(deactivated_to + timedelta(days=1))
         queryset = queryset.filter(deactivated_at__lt=end)
     return queryset.order_by("-deactivated_at", "-id")
 
@@ -200,20 +193,6 @@ def boleto_recent(*, merchant: Merchant, limit: int = 10):
     )
 
 
-EMAIL_EVENT_LABELS = {
-    "queued": _lazy("na fila do provedor"),
-    "sent": _lazy("aceito pelo provedor"),
-    "delivered": _lazy("entregue"),
-    "deferred": _lazy("entrega adiada"),
-    "bounced": _lazy("devolvido"),
-    "rejected": _lazy("recusado"),
-    "failed": _lazy("falhou"),
-    "complained": _lazy("marcado como spam"),
-    "unsubscribed": _lazy("descadastro"),
-    "opened": _lazy("aberto"),
-    "clicked": _lazy("clicado"),
-}
-
 # What each deactivation cause means for the merchant, in plain words (reactivation form, detail).
 CAUSE_HINTS = {
     DeactivationCause.INVALID_ADDRESS: _lazy(
@@ -260,205 +239,6 @@ def sequence_list(sequences) -> str:
     if len(items) <= 1:
         return "".join(items)
     return _("%(first)s e %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
-
-
-def _installments(sequences) -> str:
-    sequences = list(sequences)
-    return ngettext("parcela %(list)s", "parcelas %(list)s", len(sequences)) % {
-        "list": sequence_list(sequences)
-    }
-
-
-def _actor_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
-def _history_detail(event) -> str:
-    from schedules.models import ScheduleEvent
-
-    data = event.data or {}
-    kind = event.kind
-    if kind == ScheduleEvent.Kind.EMAIL_CHANGED:
-        detail = _("de %(old)s para %(new)s") % {
-            "old": data.get("from", ""),
-            "new": data.get("to", ""),
-        }
-        if data.get("via_schedule"):
-            detail += " " + _("(na reativação do agendamento nº %(n)s)") % {
-                "n": data["via_schedule"]
-            }
-        return detail
-    if kind == ScheduleEvent.Kind.INSTALLMENTS_SKIPPED:
-        return _installments(data.get("sequences", []))
-    if kind == ScheduleEvent.Kind.REACTIVATED:
-        parts = []
-        if data.get("previous_cause"):
-            parts.append(
-                _("estava desativado por: %(cause)s")
-                % {"cause": cause_label(data["previous_cause"])}
-            )
-        parts.append(_("e-mail alterado") if data.get("email_changed") else _("e-mail mantido"))
-        missed = data.get("missed") or []
-        if missed and data.get("missed_choice") == "issue":
-            parts.append(_("%(items)s emitidas agora") % {"items": _installments(missed)})
-        elif missed:
-            parts.append(_("%(items)s não emitidas (puladas)") % {"items": _installments(missed)})
-        resent = data.get("resent") or []
-        if resent:
-            parts.append(_("boleto reenviado: %(items)s") % {"items": _installments(resent)})
-        return "; ".join(str(p) for p in parts)
-    if kind == ScheduleEvent.Kind.BOLETO_RESENT:
-        return _("parcela %(n)s, para %(to)s") % {
-            "n": data.get("sequence", ""),
-            "to": data.get("email", ""),
-        }
-    if data.get("cause"):
-        return cause_label(data["cause"])
-    return ""
-
-
-# Effects the timeline does not spell out: the event's own title says it all.
-_SILENT_EFFECTS = {"recorded", "unmatched"}
-
-
-def schedule_timeline(*, schedule: Schedule) -> list[dict]:
-    """Every event of a schedule, newest first: its history (with who did it), each installment
-    issued or skipped, each email sent, every provider event about those emails (with the
-    diagnostic and the cause in plain words) and each alert sent to the merchant.
-
-    A fixed number of queries (one per source) whatever the length of the history."""
-    from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
-    from schedules.models import ScheduleEvent
-
-    entries = []
-    skipped_by_merchant: set[int] = set()
-    reissued: dict[int, str] = {}  # sequence -> original due date (ISO), issued on reactivation
-    for event in ScheduleEvent.objects.filter(schedule=schedule).select_related("actor"):
-        data = event.data or {}
-        if event.kind == ScheduleEvent.Kind.INSTALLMENTS_SKIPPED:
-            skipped_by_merchant.update(data.get("sequences", []))
-        if event.kind == ScheduleEvent.Kind.REACTIVATED:
-            for item in data.get("issued_with_new_due_date", []):
-                reissued[item["sequence"]] = item["original_due_date"]
-        entries.append(
-            {
-                "at": event.created_at,
-                "kind": event.kind,
-                "title": event.get_kind_display(),
-                "detail": _history_detail(event),
-                "diagnostic": data.get("diagnostic", ""),
-                "actor": _actor_name(event.actor),
-            }
-        )
-    for boleto in Boleto.objects.filter(schedule=schedule).only(
-        "sequence", "status", "issued_at", "due_date"
-    ):
-        n = boleto.sequence
-        if boleto.status == Boleto.Status.ISSUED:
-            title = _("Parcela %(n)s emitida") % {"n": n}
-            if n in reissued:
-                original = date.fromisoformat(reissued[n])
-                detail = _("vencimento original %(original)s, novo vencimento %(due)s") % {
-                    "original": original.strftime("%d/%m/%Y"),
-                    "due": boleto.due_date.strftime("%d/%m/%Y"),
-                }
-            else:
-                detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
-        elif n in skipped_by_merchant:
-            title = _("Parcela %(n)s não emitida (pulada na reativação)") % {"n": n}
-            detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
-        else:
-            title = _("Parcela %(n)s não emitida (vencimento já passou)") % {"n": n}
-            detail = _("vencimento %(due)s") % {"due": boleto.due_date.strftime("%d/%m/%Y")}
-        entries.append(
-            {
-                "at": boleto.issued_at,
-                "kind": "boleto_" + boleto.status,
-                "title": title,
-                "detail": detail,
-                "diagnostic": "",
-                "actor": "",
-            }
-        )
-    emailed: set[int] = set()
-    for email in (
-        OutboundEmail.objects.filter(schedule=schedule)
-        .select_related("boleto")
-        .order_by("sent_at", "id")
-    ):
-        params = {"n": email.boleto.sequence, "to": email.recipient}
-        if email.boleto_id in emailed:
-            title = _("Boleto da parcela %(n)s reenviado para %(to)s") % params
-        else:
-            title = _("Boleto da parcela %(n)s enviado para %(to)s") % params
-        emailed.add(email.boleto_id)
-        entries.append(
-            {
-                "at": email.sent_at,
-                "kind": "email_sent",
-                "title": title,
-                "detail": email.get_send_status_display(),
-                "diagnostic": "",
-                "actor": "",
-            }
-        )
-    for event in EmailEvent.objects.filter(outbound_email__schedule=schedule).select_related(
-        "outbound_email__boleto"
-    ):
-        detail = cause_label(event.cause) if event.cause else ""
-        # What the policy did with it, recorded when it decided (never guessed here from the
-        # schedule's state now: the bounce that deactivated stays the cause after a
-        # reactivation). Informational events and unknown effects add nothing.
-        if event.effect and event.effect not in _SILENT_EFFECTS:
-            note = event.get_effect_display()
-            detail = f"{detail} ({note})" if detail else note
-        entries.append(
-            {
-                "at": event.esp_timestamp or event.received_at,
-                "kind": "email_" + event.event_type,
-                "title": _("Provedor de e-mail: %(type)s (parcela %(n)s)")
-                % {
-                    "type": EMAIL_EVENT_LABELS.get(event.event_type, event.event_type),
-                    "n": event.outbound_email.boleto.sequence,
-                },
-                "detail": detail,
-                "diagnostic": event.diagnostic,
-                "actor": "",
-            }
-        )
-    for alert in MerchantAlert.objects.filter(schedule=schedule).only(
-        "kind", "cause", "created_at", "emailed_at", "acknowledged_at"
-    ):
-        kind = alert.get_kind_display()
-        if alert.emailed_at:
-            title = _("Alerta enviado ao lojista por e-mail: %(kind)s") % {"kind": kind}
-        else:
-            title = _("Alerta ao lojista registrado: %(kind)s") % {"kind": kind}
-        entries.append(
-            {
-                "at": alert.emailed_at or alert.created_at,
-                "kind": "alert",
-                "title": title,
-                "detail": cause_label(alert.cause) if alert.cause else "",
-                "diagnostic": "",
-                "actor": "",
-            }
-        )
-        if alert.acknowledged_at:
-            entries.append(
-                {
-                    "at": alert.acknowledged_at,
-                    "kind": "alert_ack",
-                    "title": _("Alerta marcado como resolvido: %(kind)s") % {"kind": kind},
-                    "detail": "",
-                    "diagnostic": "",
-                    "actor": "",
-                }
-            )
-    entries.sort(key=lambda entry: entry["at"], reverse=True)
-    return entries
 
 
 def schedule_deactivation(*, schedule: Schedule) -> dict | None:

@@ -15,16 +15,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing import nosso_numero_allocation
-from billing.boleto_codes import boleto_codes
-from billing.febraban import BoletoError
 from billing.models import Boleto, Customer
 from billing.services import customer_create
 from portal.formtokens import AlreadySubmitted
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
-from schedules import dates, selectors
-from schedules.generator import beneficiary_snapshot, installments_issue_due
+from schedules import dates, generator, selectors
 from schedules.models import DeactivationCause, Schedule, ScheduleEvent, ScheduleStatus
 from schedules.tasks import issue_installments_for_schedule_task
 
@@ -260,70 +256,216 @@ class Reactivation:
     resent: list[int] = field(default_factory=list)  # sequences of the boletos sent again
 
 
-def _cursor_after(schedule: Schedule, sequence: int) -> tuple[int, date]:
-    """The generator cursor pointing at the installment after ``sequence``."""
-    following = sequence + 1
-    try:
-        issue_on = next_issue_date(
-            first_due_date=schedule.first_due_date,
-            frequency_months=schedule.frequency_months,
-            lead_days=schedule.lead_days,
-            sequence=following,
-        )
-    except dates.UnsupportedDateError:
-        issue_on = date.max  # beyond the holiday calendar: parked, as the generator does
-    return following, issue_on
-
-
-def _missed_rows(
+def _missed_insert(
     *, schedule: Schedule, customer: Customer, missed, issue: bool, now
-) -> list[Boleto]:
-    """Boleto rows for missed installments: recorded as skipped (as the generator records a
-    past-due one), or issued with their due date moved ahead (MissedInstallment.new_due_date)
-    and numbered like any boleto. ``(schedule, sequence)`` is unique: never twice."""
-    merchant = Merchant.objects.get(pk=schedule.merchant_id)
-    beneficiary = beneficiary_snapshot(merchant)
-    payer = customer.snapshot()
-    numbers = iter(
-        nosso_numero_allocation.allocate({merchant.pk: len(missed)})[merchant.pk] if issue else []
-    )
-    rows = []
-    for item in missed:
-        row = Boleto(
-            merchant_id=schedule.merchant_id,
+) -> list[int]:
+    """Missed installments recorded as skipped (as the generator records a past-due one), or
+    issued with their due date moved ahead (MissedInstallment.new_due_date), by the generator's
+    own code. Numbering that fails refuses the whole reactivation."""
+    due = (lambda item: item.due_date_if_issued) if issue else (lambda item: item.due_date)
+    try:
+        return generator.installments_record(
             schedule=schedule,
-            sequence=item.sequence,
-            due_date=item.due_date,
-            amount=schedule.amount,
-            status=Boleto.Status.SKIPPED,
-            delivery_status=Boleto.DeliveryStatus.NOT_APPLICABLE,
-            issued_at=now,
-            payer=payer,
-            beneficiary=beneficiary,
+            payer=customer.snapshot(),
+            items=[(item.sequence, due(item)) for item in missed],
+            issue=issue,
+            now=now,
         )
-        if issue:
-            number = next(numbers)
-            row.status = Boleto.Status.ISSUED
-            row.delivery_status = Boleto.DeliveryStatus.PENDING
-            row.due_date = item.due_date_if_issued
-            row.nosso_numero = number
-            try:
-                row.barcode, row.linha_digitavel, row.pix_payload = boleto_codes(
-                    beneficiary=beneficiary,
-                    nosso_numero=number,
-                    due_date=row.due_date,
-                    amount=row.amount,
-                )
-            except (BoletoError, ValueError) as exc:
-                logger.error(
-                    "cannot number missed installment schedule=%s sequence=%s: %s",
-                    schedule.pk,
-                    item.sequence,
-                    exc,
-                )
-                raise ValidationError(MISSED_ISSUE_FAILED, code="numbering") from exc
-        rows.append(row)
-    return Boleto.objects.bulk_create(rows)
+    except generator.NumberingError as exc:
+        raise ValidationError(MISSED_ISSUE_FAILED, code="numbering") from exc
+
+
+@dataclass(frozen=True)
+class _ReactivationRequest:
+    """What the merchant asked for, checked against the locked schedule."""
+
+    email: str
+    old_email: str
+    email_changed: bool
+    cause: str  # the deactivation cause being cleared
+    missed_choice: str
+    missed: list[selectors.MissedInstallment]
+    resend: dict[int, int]  # the chosen undelivered boletos: id -> sequence
+
+    @property
+    def missed_sequences(self) -> list[int]:
+        return [item.sequence for item in self.missed]
+
+
+# What a reactivation changes on the schedule row.
+_REACTIVATION_FIELDS = [
+    "status",
+    "deactivation_cause",
+    "reactivated_at",
+    "epoch",
+    "next_sequence",
+    "next_issue_on",
+    "updated_at",
+]
+
+
+def _reactivation_input_clean(*, email: str, missed_choice: str) -> str:
+    """The checks that need no lock: a known choice and a well-formed email (normalized)."""
+    if missed_choice not in MissedChoice.values:
+        raise ValidationError({"missed_choice": MISSED_CHOICE_INVALID})
+    email = BaseUserManager.normalize_email((email or "").strip())
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+    return email
+
+
+def _reactivation_lock(schedule: Schedule) -> Schedule:
+    """The schedule and its customer, both rows locked."""
+    return (
+        Schedule.objects.select_for_update()
+        .select_related("customer")
+        .get(pk=schedule.pk, merchant_id=schedule.merchant_id)
+    )
+
+
+def _reactivation_check(
+    locked: Schedule,
+    *,
+    email: str,
+    keep_email: bool,
+    missed_choice: str,
+    expected_missed: Sequence[int] | None,
+    resend_ids: set[int],
+    today: date,
+) -> _ReactivationRequest:
+    """Re-check, under the lock, what the merchant saw: still deactivated, the email decision,
+    the missed installments listed, the boletos to send again."""
+    if locked.status == ScheduleStatus.CANCELLED:
+        raise ValidationError(SCHEDULE_CANCELLED_NOT_REACTIVATED, code="not_deactivated")
+    if locked.status != ScheduleStatus.DEACTIVATED:
+        raise ValidationError(SCHEDULE_ALREADY_ACTIVE, code="not_deactivated")
+    old_email = locked.customer.email
+    changed = email.lower() != old_email.lower()
+    cause = locked.deactivation_cause
+    if not changed and cause == DeactivationCause.INVALID_ADDRESS:
+        raise ValidationError({"email": EMAIL_MUST_CHANGE})
+    if not changed and not keep_email:
+        raise ValidationError({"keep_email": EMAIL_KEEP_NOT_CONFIRMED})
+    if changed and keep_email:
+        raise ValidationError({"keep_email": EMAIL_KEEP_CONFLICT})
+    missed = selectors.schedule_missed_installments(schedule=locked, today=today)
+    if expected_missed is not None and list(expected_missed) != [m.sequence for m in missed]:
+        raise ValidationError({"missed": MISSED_LIST_CHANGED})
+    undelivered = {
+        boleto.pk: boleto.sequence
+        for boleto in selectors.schedule_undelivered_boletos(schedule=locked)
+    }
+    if not resend_ids <= undelivered.keys():
+        raise ValidationError({"resend": RESEND_BOLETO_NOT_FOUND})
+    return _ReactivationRequest(
+        email=email,
+        old_email=old_email,
+        email_changed=changed,
+        cause=cause,
+        missed_choice=missed_choice,
+        missed=missed,
+        resend={pk: undelivered[pk] for pk in resend_ids},
+    )
+
+
+def _schedule_turn_on(locked: Schedule, *, now) -> None:
+    """Active again, in a new epoch: events about emails sent before never deactivate again."""
+    locked.status = ScheduleStatus.ACTIVE
+    locked.deactivation_cause = ""
+    locked.reactivated_at = now
+    locked.epoch += 1
+
+
+def _missed_apply(
+    locked: Schedule, request: _ReactivationRequest, *, result: Reactivation, now
+) -> tuple[list[int], list[dict]]:
+    """Skip the missed installments, or issue the past-due ones here with a new due date (the
+    others are left to the generator, _missed_issue_rest), moving the cursor past what was
+    written. Returns the boletos to deliver and the new due dates (for the history)."""
+    missed = request.missed
+    if not missed:
+        return [], []
+    customer = locked.customer
+    if request.missed_choice == MissedChoice.SKIP:
+        _missed_insert(schedule=locked, customer=customer, missed=missed, issue=False, now=now)
+        result.skipped = request.missed_sequences
+        locked.next_sequence, locked.next_issue_on = generator.cursor_after(
+            locked, missed[-1].sequence
+        )
+        return [], []
+    result.issued = request.missed_sequences
+    past_due = [item for item in missed if item.new_due_date is not None]
+    if not past_due:
+        return [], []
+    to_deliver = _missed_insert(
+        schedule=locked, customer=customer, missed=past_due, issue=True, now=now
+    )
+    locked.next_sequence, locked.next_issue_on = generator.cursor_after(
+        locked, past_due[-1].sequence
+    )
+    new_due_dates = [
+        {
+            "sequence": item.sequence,
+            "original_due_date": item.due_date.isoformat(),
+            "due_date": item.new_due_date.isoformat(),
+        }
+        for item in past_due
+    ]
+    return to_deliver, new_due_dates
+
+
+def _missed_issue_rest(locked: Schedule, request: _ReactivationRequest, *, today: date) -> None:
+    """The missed installments that are not past due: the generator issues them now, in this
+    transaction, with their own due dates (status and cursor are saved by then)."""
+    generator.installments_issue_due(
+        schedule_id=locked.pk, merchant_id=locked.merchant_id, today=today
+    )
+    cursor = Schedule.objects.filter(pk=locked.pk).values_list("next_sequence", flat=True)
+    if cursor.get() <= request.missed_sequences[-1]:
+        raise ValidationError(MISSED_ISSUE_FAILED, code="numbering")
+
+
+def _customer_email_change(locked: Schedule, request: _ReactivationRequest, *, actor) -> None:
+    """The customer row is shared by all of the merchant's schedules for that customer: the
+    new address is theirs too, and each of them (cancelled ones aside) records the change."""
+    customer = locked.customer
+    customer.email = request.email
+    customer.save(update_fields=["email", "updated_at"])
+    change = {"from": request.old_email, "to": request.email}
+    event_record(schedule=locked, kind=ScheduleEvent.Kind.EMAIL_CHANGED, actor=actor, **change)
+    others = (
+        Schedule.objects.for_merchant(locked.merchant_id)
+        .filter(customer_id=customer.pk)
+        .exclude(pk=locked.pk)
+        .exclude(status=ScheduleStatus.CANCELLED)
+        .values_list("pk", flat=True)
+    )
+    ScheduleEvent.objects.bulk_create(
+        ScheduleEvent(
+            merchant_id=locked.merchant_id,
+            schedule_id=other,
+            kind=ScheduleEvent.Kind.EMAIL_CHANGED,
+            actor=actor,
+            data={**change, "via_schedule": locked.number},
+        )
+        for other in others
+    )
+
+
+def _boletos_resend(locked: Schedule, request: _ReactivationRequest, *, now) -> list[int]:
+    """The chosen undelivered boletos go back to the delivery queue (they leave, after commit,
+    to the current address in the new epoch). Returns their ids."""
+    if not request.resend:
+        return []
+    Boleto.objects.filter(
+        pk__in=request.resend.keys(),
+        schedule=locked,
+        status=Boleto.Status.ISSUED,
+        delivery_status__in=[Boleto.DeliveryStatus.UNDELIVERED, Boleto.DeliveryStatus.WITHHELD],
+    ).update(delivery_status=Boleto.DeliveryStatus.PENDING, updated_at=now)
+    return sorted(request.resend)
 
 
 def schedule_reactivate(
@@ -362,115 +504,25 @@ def schedule_reactivate(
     from notifications.services import delivery_hand_off_on_commit
 
     today = today or timezone.localdate()
-    if missed_choice not in MissedChoice.values:
-        raise ValidationError({"missed_choice": MISSED_CHOICE_INVALID})
-    email = BaseUserManager.normalize_email((email or "").strip())
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise ValidationError({"email": exc.messages}) from exc
-    resend_ids = set(resend_boleto_ids)
+    email = _reactivation_input_clean(email=email, missed_choice=missed_choice)
     with transaction.atomic():
-        locked = (
-            Schedule.objects.select_for_update()  # the schedule and its customer
-            .select_related("customer")
-            .get(pk=schedule.pk, merchant_id=schedule.merchant_id)
+        locked = _reactivation_lock(schedule)
+        request = _reactivation_check(
+            locked,
+            email=email,
+            keep_email=keep_email,
+            missed_choice=missed_choice,
+            expected_missed=expected_missed,
+            resend_ids=set(resend_boleto_ids),
+            today=today,
         )
-        if locked.status == ScheduleStatus.CANCELLED:
-            raise ValidationError(SCHEDULE_CANCELLED_NOT_REACTIVATED, code="not_deactivated")
-        if locked.status != ScheduleStatus.DEACTIVATED:
-            raise ValidationError(SCHEDULE_ALREADY_ACTIVE, code="not_deactivated")
-        customer = locked.customer
-        old_email = customer.email
-        changed = email.lower() != old_email.lower()
-        cause = locked.deactivation_cause
-        if not changed and cause == DeactivationCause.INVALID_ADDRESS:
-            raise ValidationError({"email": EMAIL_MUST_CHANGE})
-        if not changed and not keep_email:
-            raise ValidationError({"keep_email": EMAIL_KEEP_NOT_CONFIRMED})
-        if changed and keep_email:
-            raise ValidationError({"keep_email": EMAIL_KEEP_CONFLICT})
-        missed = selectors.schedule_missed_installments(schedule=locked, today=today)
-        missed_sequences = [item.sequence for item in missed]
-        if expected_missed is not None and list(expected_missed) != missed_sequences:
-            raise ValidationError({"missed": MISSED_LIST_CHANGED})
-        undelivered = {
-            boleto.pk: boleto.sequence
-            for boleto in selectors.schedule_undelivered_boletos(schedule=locked)
-        }
-        if not resend_ids <= undelivered.keys():
-            raise ValidationError({"resend": RESEND_BOLETO_NOT_FOUND})
-
         now = timezone.now()
-        result = Reactivation(schedule=locked, email_changed=changed)
-        if changed:
-            customer.email = email
-            customer.save(update_fields=["email", "updated_at"])
-        locked.status = ScheduleStatus.ACTIVE
-        locked.deactivation_cause = ""
-        locked.reactivated_at = now
-        locked.epoch += 1
-        to_deliver: list[int] = []
-        new_due_dates = []
-        if missed and missed_choice == MissedChoice.SKIP:
-            _missed_rows(schedule=locked, customer=customer, missed=missed, issue=False, now=now)
-            result.skipped = missed_sequences
-            locked.next_sequence, locked.next_issue_on = _cursor_after(locked, missed[-1].sequence)
-        elif missed:
-            past_due = [item for item in missed if item.new_due_date is not None]
-            if past_due:
-                rows = _missed_rows(
-                    schedule=locked, customer=customer, missed=past_due, issue=True, now=now
-                )
-                to_deliver += [row.pk for row in rows]
-                new_due_dates = [
-                    {
-                        "sequence": item.sequence,
-                        "original_due_date": item.due_date.isoformat(),
-                        "due_date": item.new_due_date.isoformat(),
-                    }
-                    for item in past_due
-                ]
-                locked.next_sequence, locked.next_issue_on = _cursor_after(
-                    locked, past_due[-1].sequence
-                )
-            result.issued = missed_sequences
-        locked.save(
-            update_fields=[
-                "status",
-                "deactivation_cause",
-                "reactivated_at",
-                "epoch",
-                "next_sequence",
-                "next_issue_on",
-                "updated_at",
-            ]
-        )
-
-        if changed:
-            event_record(
-                schedule=locked,
-                kind=ScheduleEvent.Kind.EMAIL_CHANGED,
-                actor=actor,
-                **{"from": old_email, "to": email},
-            )
-            others = (
-                Schedule.objects.for_merchant(locked.merchant_id)
-                .filter(customer_id=customer.pk)
-                .exclude(pk=locked.pk)
-                .exclude(status=ScheduleStatus.CANCELLED)
-                .values_list("pk", flat=True)
-            )
-            ScheduleEvent.objects.bulk_create(
-                ScheduleEvent(
-                    merchant_id=locked.merchant_id,
-                    schedule_id=other,
-                    kind=ScheduleEvent.Kind.EMAIL_CHANGED,
-                    actor=actor,
-                    data={"from": old_email, "to": email, "via_schedule": locked.number},
-                )
-                for other in others
-            )
+        result = Reactivation(schedule=locked, email_changed=request.email_changed)
+        if request.email_changed:  # first: the missed boletos' payer gets the new address
+            _customer_email_change(locked, request, actor=actor)
+        _schedule_turn_on(locked, now=now)
+        to_deliver, new_due_dates = _missed_apply(locked, request, result=result, now=now)
+        locked.save(update_fields=_REACTIVATION_FIELDS)
         if result.skipped:
             event_record(
                 schedule=locked,
@@ -478,43 +530,26 @@ def schedule_reactivate(
                 actor=actor,
                 sequences=result.skipped,
             )
-        if resend_ids:
-            Boleto.objects.filter(
-                pk__in=resend_ids,
-                schedule=locked,
-                status=Boleto.Status.ISSUED,
-                delivery_status__in=[
-                    Boleto.DeliveryStatus.UNDELIVERED,
-                    Boleto.DeliveryStatus.WITHHELD,
-                ],
-            ).update(delivery_status=Boleto.DeliveryStatus.PENDING, updated_at=now)
-            to_deliver += sorted(resend_ids)
-            result.resent = sorted(undelivered[pk] for pk in resend_ids)
+        to_deliver += _boletos_resend(locked, request, now=now)
+        result.resent = sorted(request.resend.values())
         event_record(
             schedule=locked,
             kind=ScheduleEvent.Kind.REACTIVATED,
             actor=actor,
-            previous_cause=cause,
+            previous_cause=request.cause,
             epoch=locked.epoch,
             email=email,
-            email_changed=changed,
-            missed=missed_sequences,
-            missed_choice=missed_choice if missed else "",
+            email_changed=request.email_changed,
+            missed=request.missed_sequences,
+            missed_choice=missed_choice if request.missed else "",
             issued_with_new_due_date=new_due_dates,
             resent=result.resent,
         )
         _alerts_resolve(schedule=locked, now=now)
         if to_deliver:
             delivery_hand_off_on_commit({locked.merchant_id: to_deliver})
-        if result.issued and len(new_due_dates) < len(missed):
-            # The rest of the missed installments are not past due: the generator issues them
-            # now, in this transaction, with their own due dates (status and cursor are saved).
-            installments_issue_due(
-                schedule_id=locked.pk, merchant_id=locked.merchant_id, today=today
-            )
-            cursor = Schedule.objects.filter(pk=locked.pk).values_list("next_sequence", flat=True)
-            if cursor.get() <= missed_sequences[-1]:
-                raise ValidationError(MISSED_ISSUE_FAILED, code="numbering")
+        if result.issued and len(new_due_dates) < len(request.missed):
+            _missed_issue_rest(locked, request, today=today)
         enqueue_on_commit(
             issue_installments_for_schedule_task,
             schedule_id=locked.pk,
@@ -526,7 +561,7 @@ def schedule_reactivate(
         locked.merchant_id,
         locked.number,
         locked.epoch,
-        changed,
+        request.email_changed,
         result.skipped,
         result.issued,
         result.resent,

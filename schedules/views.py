@@ -16,10 +16,12 @@ from django_htmx.http import HttpResponseClientRedirect, replace_url
 from billing.models import Boleto, Customer
 from billing.services import BOLETO_ZIP_LIMIT
 from notifications.alert_texts import CONSENT_CAUSES
+from portal.formats import date_br, datetime_br
 from portal.formtokens import AlreadySubmitted
 from portal.templatetags.money import format_brl
 from portal.tenancy import MerchantRequiredMixin, MerchantScopedMixin, get_for_merchant_or_404
-from schedules import exports, selectors, services
+from portal.timezones import business_localtime
+from schedules import exports, selectors, services, timeline
 from schedules.filters import ScheduleListFilterForm
 from schedules.forms import (
     CUSTOMER_NEW,
@@ -31,7 +33,6 @@ from schedules.forms import (
 )
 from schedules.models import DeactivationCause, Frequency, Schedule, ScheduleStatus
 from schedules.search import schedule_number_in
-from schedules.selectors import BUSINESS_TZ
 
 PAGE_SIZE = 25
 INSTALLMENTS_PAGE_SIZE = 24
@@ -80,7 +81,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
         installment, due = _("Parcela"), _("venc.")
         for schedule in schedules:
             boleto = (schedule.undelivered_boletos or [None])[0]
-            at = timezone.localtime(schedule.deactivated_at, BUSINESS_TZ)
+            at = business_localtime(schedule.deactivated_at)
             rows.append(
                 {
                     "number": str(schedule.number),
@@ -88,14 +89,14 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                     "customer": schedule.customer.name,
                     "email": schedule.customer.email,
                     "cause": causes.get(schedule.deactivation_cause, ""),
-                    "at": at.strftime("%d/%m/%Y %H:%M"),
+                    "at": datetime_br(at),
                     "at_iso": at.isoformat(),
                     "reactivate_url": reactivate(schedule.number),
                     # Complaint / unsubscribe: no email to fix (notifications/alert_texts.py).
                     "consent": schedule.deactivation_cause in CONSENT_CAUSES,
                     "boleto_id": str(boleto.pk) if boleto else "",
                     "boleto_label": (
-                        f"{installment} {boleto.sequence} · {due} {boleto.due_date:%d/%m/%Y}"
+                        f"{installment} {boleto.sequence} · {due} {date_br(boleto.due_date)}"
                         if boleto
                         else ""
                     ),
@@ -105,7 +106,6 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
         return rows
     frequencies = {value: str(label) for value, label in Frequency.choices}
     for schedule in schedules:
-        cancelled = schedule.cancelled_at
         rows.append(
             {
                 "number": str(schedule.number),
@@ -114,11 +114,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                 "email": schedule.customer.email,
                 "amount": format_brl(schedule.amount),
                 "frequency": frequencies.get(schedule.frequency_months, ""),
-                "cancelled_at": (
-                    timezone.localtime(cancelled, BUSINESS_TZ).strftime("%d/%m/%Y %H:%M")
-                    if cancelled
-                    else ""
-                ),
+                "cancelled_at": datetime_br(schedule.cancelled_at),
             }
         )
     return rows
@@ -255,7 +251,7 @@ class ScheduleDetailView(MerchantScopedMixin, DetailView):
             page=page,
             boletos=page.object_list,
             skipped_on_reactivation=selectors.schedule_skipped_on_reactivation(schedule=schedule),
-            timeline=selectors.schedule_timeline(schedule=schedule),
+            timeline=timeline.schedule_timeline(schedule=schedule),
             deactivation=selectors.schedule_deactivation(schedule=schedule),
             email_suspect=selectors.schedule_email_suspect(schedule=schedule),
             missed=selectors.schedule_missed_installments(schedule=schedule),

@@ -158,7 +158,10 @@ LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", _("Brazilian Portuguese"))]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "America/Sao_Paulo"
+# The one business time zone (portal/timezones.py): due dates, "today", business-day ranges and
+# every date shown. TIME_ZONE is the same zone so that Django's localtime()/localdate() agree.
+BUSINESS_TIME_ZONE = "America/Sao_Paulo"
+TIME_ZONE = BUSINESS_TIME_ZONE
 # Off: with it on, every integer a template prints gets a dot ("nº 1.234", "?page=1.000"), ids
 # and page numbers included. Money is formatted explicitly (|brl: "R$ 1.234,56"); counts that
 # want a separator use |intcomma (django.contrib.humanize, localized).

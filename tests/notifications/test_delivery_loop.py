@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from billing.models import BUSINESS_TZ, Boleto
+from billing.models import Boleto
 from notifications import inbox
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.sending import boleto_send
@@ -22,6 +22,7 @@ from notifications.services import (
     email_events_drain,
     email_events_rematch,
 )
+from portal.timezones import business_today, business_tz
 from schedules.generator import installments_issue_due
 from schedules.models import ScheduleStatus
 from schedules.services import schedule_cancel, schedule_deactivate, schedule_reactivate
@@ -302,10 +303,10 @@ def test_every_boletos_first_soft_failure_warns_the_merchant(
 def test_a_boleto_waiting_for_its_retry_shows_the_time(merchant, owner, client):
     schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
     boleto = issue(schedule, 1)
-    today = timezone.localtime(timezone.now(), BUSINESS_TZ).date()
+    today = business_today()
     Boleto.objects.filter(pk=boleto.pk).update(
         delivery_status="retry",
-        next_attempt_at=datetime.combine(today, time(14, 5), tzinfo=BUSINESS_TZ),
+        next_attempt_at=datetime.combine(today, time(14, 5), tzinfo=business_tz()),
     )
     client.force_login(owner)
     for url in (schedule.get_absolute_url(), "/boletos/", "/"):
@@ -315,7 +316,7 @@ def test_a_boleto_waiting_for_its_retry_shows_the_time(merchant, owner, client):
 
     tomorrow = today + timedelta(days=1)
     Boleto.objects.filter(pk=boleto.pk).update(
-        next_attempt_at=datetime.combine(tomorrow, time(9, 30), tzinfo=BUSINESS_TZ)
+        next_attempt_at=datetime.combine(tomorrow, time(9, 30), tzinfo=business_tz())
     )
     body = client.get(schedule.get_absolute_url()).content.decode()
     assert f"Nova tentativa em {tomorrow:%d/%m} às 09:30" in body

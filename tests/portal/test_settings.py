@@ -34,6 +34,8 @@ def test_production_starts_with_its_variables():
 
 def test_business_locale_and_time_zone():
     assert settings.TIME_ZONE == "America/Sao_Paulo"
+    # One business time zone: Django's localdate()/localtime() read the same clock.
+    assert settings.BUSINESS_TIME_ZONE == settings.TIME_ZONE
     assert settings.LANGUAGE_CODE == "pt-br"
     assert settings.USE_TZ is True
 

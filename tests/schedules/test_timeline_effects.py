@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import EmailEvent
-from schedules import selectors
+from schedules.timeline import schedule_timeline
 from tests.schedules.deactivation import deactivated_by_bounce, post_bounce
 from tests.schedules.test_reactivation import NEW_EMAIL, form_data, reactivate
 
@@ -18,8 +18,8 @@ OLD_EPOCH_NOTE = "e-mail anterior à reativação: sem efeito no agendamento"
 def provider_entries(schedule):
     return [
         entry
-        for entry in selectors.schedule_timeline(schedule=schedule)
-        if entry["kind"].startswith("email_") and entry["title"].startswith("Provedor de e-mail")
+        for entry in schedule_timeline(schedule=schedule)
+        if entry.kind.startswith("email_") and entry.title.startswith("Provedor de e-mail")
     ]
 
 
@@ -37,8 +37,8 @@ def test_the_bounce_that_deactivated_stays_the_cause_after_reactivation(
     assert schedule.epoch == 1
 
     (entry,) = provider_entries(schedule)
-    assert "agendamento desativado" in entry["detail"]
-    assert OLD_EPOCH_NOTE not in entry["detail"]
+    assert "agendamento desativado" in entry.detail
+    assert OLD_EPOCH_NOTE not in entry.detail
     body = owner_client.get(reverse("schedules:detail", args=[schedule.number])).content.decode()
     assert OLD_EPOCH_NOTE not in body
 
@@ -49,7 +49,7 @@ def test_the_bounce_that_deactivated_stays_the_cause_after_reactivation(
     assert schedule.status == "active"
     late = EmailEvent.objects.filter(outbound_email=outbound).latest("pk")
     assert late.effect == EmailEvent.Effect.STALE
-    details = sorted(entry["detail"] for entry in provider_entries(schedule))
+    details = sorted(entry.detail for entry in provider_entries(schedule))
     assert any("agendamento desativado" in d for d in details)
     assert any("sem efeito" in d for d in details)
 
@@ -68,7 +68,7 @@ def test_a_first_late_event_about_an_old_email_says_it_had_no_effect(
     event = EmailEvent.objects.get(outbound_email=outbound)
     assert event.effect == EmailEvent.Effect.OLD_EPOCH
     (entry,) = provider_entries(schedule)
-    assert OLD_EPOCH_NOTE in entry["detail"]
+    assert OLD_EPOCH_NOTE in entry.detail
     schedule.refresh_from_db()
     assert schedule.status == "active"
 
@@ -82,7 +82,7 @@ def test_effect_is_what_the_policy_decided_not_recomputed(
     type(schedule).objects.filter(pk=schedule.pk).update(epoch=5)
     schedule.refresh_from_db()
     (entry,) = provider_entries(schedule)
-    assert "agendamento desativado" in entry["detail"]
+    assert "agendamento desativado" in entry.detail
     EmailEvent.objects.filter(outbound_email=outbound).update(effect="")
     (entry,) = provider_entries(schedule)
-    assert OLD_EPOCH_NOTE not in entry["detail"]  # unknown effect: nothing is made up
+    assert OLD_EPOCH_NOTE not in entry.detail  # unknown effect: nothing is made up

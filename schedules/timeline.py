@@ -1,0 +1,276 @@
+"""A schedule's timeline (the detail page's "Histórico"): one TimelineEntry per event, read from
+each source by its own function (history, installments, emails, provider events, alerts), merged
+and sorted newest first. Dates go through portal/formats.py (Django's pt-BR formats).
+
+The email, provider-event and alert sources read notifications' models: the one place where
+schedules' reads reach into notifications (issue 11 item 1 moves those sources up).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from operator import attrgetter
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+
+from billing.models import Boleto
+from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+from portal.formats import date_br
+from schedules.models import Schedule, ScheduleEvent
+from schedules.selectors import cause_label, sequence_list
+
+EMAIL_EVENT_LABELS = {
+    "queued": _lazy("na fila do provedor"),
+    "sent": _lazy("aceito pelo provedor"),
+    "delivered": _lazy("entregue"),
+    "deferred": _lazy("entrega adiada"),
+    "bounced": _lazy("devolvido"),
+    "rejected": _lazy("recusado"),
+    "failed": _lazy("falhou"),
+    "complained": _lazy("marcado como spam"),
+    "unsubscribed": _lazy("descadastro"),
+    "opened": _lazy("aberto"),
+    "clicked": _lazy("clicado"),
+}
+
+
+def _installments(sequences) -> str:
+    sequences = list(sequences)
+    return ngettext("parcela %(list)s", "parcelas %(list)s", len(sequences)) % {
+        "list": sequence_list(sequences)
+    }
+
+
+def _actor_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _history_detail(event) -> str:
+    data = event.data or {}
+    kind = event.kind
+    if kind == ScheduleEvent.Kind.EMAIL_CHANGED:
+        detail = _("de %(old)s para %(new)s") % {
+            "old": data.get("from", ""),
+            "new": data.get("to", ""),
+        }
+        if data.get("via_schedule"):
+            detail += " " + _("(na reativação do agendamento nº %(n)s)") % {
+                "n": data["via_schedule"]
+            }
+        return detail
+    if kind == ScheduleEvent.Kind.INSTALLMENTS_SKIPPED:
+        return _installments(data.get("sequences", []))
+    if kind == ScheduleEvent.Kind.REACTIVATED:
+        parts = []
+        if data.get("previous_cause"):
+            parts.append(
+                _("estava desativado por: %(cause)s")
+                % {"cause": cause_label(data["previous_cause"])}
+            )
+        parts.append(_("e-mail alterado") if data.get("email_changed") else _("e-mail mantido"))
+        missed = data.get("missed") or []
+        if missed and data.get("missed_choice") == "issue":
+            parts.append(_("%(items)s emitidas agora") % {"items": _installments(missed)})
+        elif missed:
+            parts.append(_("%(items)s não emitidas (puladas)") % {"items": _installments(missed)})
+        resent = data.get("resent") or []
+        if resent:
+            parts.append(_("boleto reenviado: %(items)s") % {"items": _installments(resent)})
+        return "; ".join(str(p) for p in parts)
+    if kind == ScheduleEvent.Kind.BOLETO_RESENT:
+        return _("parcela %(n)s, para %(to)s") % {
+            "n": data.get("sequence", ""),
+            "to": data.get("email", ""),
+        }
+    if data.get("cause"):
+        return cause_label(data["cause"])
+    return ""
+
+
+# Effects the timeline does not spell out: the event's own title says it all.
+_SILENT_EFFECTS = {"recorded", "unmatched"}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a schedule's history (the detail page's "Histórico")."""
+
+    at: datetime
+    # A ScheduleEvent kind, "boleto_<status>", "email_sent", "email_<provider event type>",
+    # "alert" or "alert_ack" (the template's CSS class).
+    kind: str
+    title: str
+    detail: str = ""
+    diagnostic: str = ""  # the provider's own words, shown verbatim
+    actor: str = ""  # who did it (history entries only)
+
+
+@dataclass(frozen=True)
+class _ReactivationFacts:
+    """What the history says about installments decided on reactivation."""
+
+    skipped: frozenset[int]  # sequences the merchant chose to skip
+    reissued: dict[int, date]  # sequence -> original due date, issued with a new one
+
+
+def _reactivation_facts(events) -> _ReactivationFacts:
+    skipped: set[int] = set()
+    reissued: dict[int, date] = {}
+    for event in events:
+        data = event.data or {}
+        if event.kind == ScheduleEvent.Kind.INSTALLMENTS_SKIPPED:
+            skipped.update(data.get("sequences", []))
+        elif event.kind == ScheduleEvent.Kind.REACTIVATED:
+            for item in data.get("issued_with_new_due_date", []):
+                reissued[item["sequence"]] = date.fromisoformat(item["original_due_date"])
+    return _ReactivationFacts(skipped=frozenset(skipped), reissued=reissued)
+
+
+def _history_entries(events) -> list[TimelineEntry]:
+    """The schedule's own history, with who did it."""
+    return [
+        TimelineEntry(
+            at=event.created_at,
+            kind=event.kind,
+            title=event.get_kind_display(),
+            detail=_history_detail(event),
+            diagnostic=(event.data or {}).get("diagnostic", ""),
+            actor=_actor_name(event.actor),
+        )
+        for event in events
+    ]
+
+
+def _installment_entries(schedule: Schedule, facts: _ReactivationFacts) -> list[TimelineEntry]:
+    """Each installment issued or skipped (by the merchant on reactivation, or for being past
+    due when the generator first saw it)."""
+    entries = []
+    for boleto in Boleto.objects.filter(schedule=schedule).only(
+        "sequence", "status", "issued_at", "due_date"
+    ):
+        n = boleto.sequence
+        due = date_br(boleto.due_date)
+        detail = _("vencimento %(due)s") % {"due": due}
+        if boleto.status == Boleto.Status.ISSUED:
+            title = _("Parcela %(n)s emitida") % {"n": n}
+            if n in facts.reissued:
+                detail = _("vencimento original %(original)s, novo vencimento %(due)s") % {
+                    "original": date_br(facts.reissued[n]),
+                    "due": due,
+                }
+        elif n in facts.skipped:
+            title = _("Parcela %(n)s não emitida (pulada na reativação)") % {"n": n}
+        else:
+            title = _("Parcela %(n)s não emitida (vencimento já passou)") % {"n": n}
+        entries.append(
+            TimelineEntry(
+                at=boleto.issued_at, kind="boleto_" + boleto.status, title=title, detail=detail
+            )
+        )
+    return entries
+
+
+def _email_entries(schedule: Schedule) -> list[TimelineEntry]:
+    """Each email sent with a boleto; a boleto's later emails are resends."""
+    entries = []
+    emailed: set[int] = set()
+    for email in (
+        OutboundEmail.objects.filter(schedule=schedule)
+        .select_related("boleto")
+        .order_by("sent_at", "id")
+    ):
+        params = {"n": email.boleto.sequence, "to": email.recipient}
+        if email.boleto_id in emailed:
+            title = _("Boleto da parcela %(n)s reenviado para %(to)s") % params
+        else:
+            title = _("Boleto da parcela %(n)s enviado para %(to)s") % params
+        emailed.add(email.boleto_id)
+        entries.append(
+            TimelineEntry(
+                at=email.sent_at,
+                kind="email_sent",
+                title=title,
+                detail=email.get_send_status_display(),
+            )
+        )
+    return entries
+
+
+def _provider_event_entries(schedule: Schedule) -> list[TimelineEntry]:
+    """Every provider event about those emails, with the diagnostic and the cause in plain
+    words."""
+    entries = []
+    for event in EmailEvent.objects.filter(outbound_email__schedule=schedule).select_related(
+        "outbound_email__boleto"
+    ):
+        detail = cause_label(event.cause) if event.cause else ""
+        # What the policy did with it, recorded when it decided (never guessed here from the
+        # schedule's state now: the bounce that deactivated stays the cause after a
+        # reactivation). Informational events and unknown effects add nothing.
+        if event.effect and event.effect not in _SILENT_EFFECTS:
+            note = event.get_effect_display()
+            detail = f"{detail} ({note})" if detail else note
+        title = _("Provedor de e-mail: %(type)s (parcela %(n)s)") % {
+            "type": EMAIL_EVENT_LABELS.get(event.event_type, event.event_type),
+            "n": event.outbound_email.boleto.sequence,
+        }
+        entries.append(
+            TimelineEntry(
+                at=event.esp_timestamp or event.received_at,
+                kind="email_" + event.event_type,
+                title=title,
+                detail=detail,
+                diagnostic=event.diagnostic,
+            )
+        )
+    return entries
+
+
+def _alert_entries(schedule: Schedule) -> list[TimelineEntry]:
+    """Each alert sent to (or recorded for) the merchant, and when it was resolved."""
+    entries = []
+    for alert in MerchantAlert.objects.filter(schedule=schedule).only(
+        "kind", "cause", "created_at", "emailed_at", "acknowledged_at"
+    ):
+        kind = alert.get_kind_display()
+        if alert.emailed_at:
+            title = _("Alerta enviado ao lojista por e-mail: %(kind)s") % {"kind": kind}
+        else:
+            title = _("Alerta ao lojista registrado: %(kind)s") % {"kind": kind}
+        entries.append(
+            TimelineEntry(
+                at=alert.emailed_at or alert.created_at,
+                kind="alert",
+                title=title,
+                detail=cause_label(alert.cause) if alert.cause else "",
+            )
+        )
+        if alert.acknowledged_at:
+            entries.append(
+                TimelineEntry(
+                    at=alert.acknowledged_at,
+                    kind="alert_ack",
+                    title=_("Alerta marcado como resolvido: %(kind)s") % {"kind": kind},
+                )
+            )
+    return entries
+
+
+def schedule_timeline(*, schedule: Schedule) -> list[TimelineEntry]:
+    """Every event of a schedule, newest first: its history, its installments, its emails, the
+    provider's events about them and the merchant's alerts, one function per source.
+
+    A fixed number of queries (one per source) whatever the length of the history."""
+    events = list(ScheduleEvent.objects.filter(schedule=schedule).select_related("actor"))
+    entries = [
+        *_history_entries(events),
+        *_installment_entries(schedule, _reactivation_facts(events)),
+        *_email_entries(schedule),
+        *_provider_event_entries(schedule),
+        *_alert_entries(schedule),
+    ]
+    entries.sort(key=attrgetter("at"), reverse=True)  # stable: ties keep the order above
+    return entries
