@@ -100,15 +100,8 @@ def ops_alert_task(**kwargs) -> bool:
     return ops_alert(**kwargs)
 
 
-@shared_task(ignore_result=True, autoretry_for=(AnymailAPIError, OSError), retry_backoff=30)
-def ticket_message_notify_task(*, merchant_id: int, message_id: int) -> None:
-    from notifications.services import ticket_message_notify
-
-    ticket_message_notify(merchant_id=merchant_id, message_id=message_id)
-
-
-@shared_task(ignore_result=True)
-def ticket_notify_sweep_task() -> int:
-    from notifications.services import ticket_notify_sweep
-
-    return ticket_notify_sweep()
+# Registered here by importing them (Celery discovers notifications.tasks only).
+from notifications.tickets.tasks import (  # noqa: E402, F401
+    ticket_message_notify_task,
+    ticket_notify_sweep_task,
+)
