@@ -82,7 +82,7 @@ class EmailEvent(models.Model):
         related_name="events",
         db_index=False,  # partial index below: NULL when the webhook stores the row
     )
-    # Filled by processing (notifications.services.email_event_process).
+    # Filled by processing (notifications.delivery.email_event_process).
     action = models.CharField(max_length=10, blank=True)
     cause = models.CharField(max_length=20, blank=True)
     smtp_code = models.CharField(max_length=10, blank=True)
@@ -109,7 +109,7 @@ class EmailEvent(models.Model):
                 name="email_event_unprocessed",
             ),
             # The per-minute rematch of events that arrived before their email's row
-            # (notifications.services.email_events_rematch): only unmatched rows are in it.
+            # (notifications.delivery.email_events_rematch): only unmatched rows are in it.
             models.Index(
                 fields=["received_at"],
                 condition=models.Q(outcome="unmatched"),

@@ -11,7 +11,7 @@ boleto waits as "retry" until its next_attempt_at); the merchant is warned at th
 of every boleto, and the schedule is deactivated with that cause only when the last attempt
 fails too. Failures on our side (action ``sender``: our domain blocked,
 SPF/DKIM/DMARC, content or size refused) never deactivate anything: they alert operations
-(notifications.services.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log;
+(notifications.alerts.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log;
 the boleto shows "envio atrasado — problema na plataforma".
 
 Every decision is one log line, ``event=delivery_decision`` with ``key=value`` fields: the
@@ -27,8 +27,8 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from billing.models import Boleto
+from notifications.alerts import alerts_acknowledge
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
-from notifications.services import alerts_acknowledge
 from portal.queue import enqueue_on_commit
 from schedules.models import Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
@@ -171,7 +171,7 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
 
 def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
     """Record when the next attempt is due; the per-minute beat job sends it then
-    (notifications.services.delivery_retries_send). No Celery countdown: Redis hands a message
+    (notifications.delivery.delivery_retries_send). No Celery countdown: Redis hands a message
     out again once it has waited longer than the broker's visibility timeout."""
     boleto.delivery_status = Boleto.DeliveryStatus.RETRY
     boleto.next_attempt_at = timezone.now() + timedelta(seconds=delay)

@@ -2,17 +2,16 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from notifications.sending import boleto_send
-from notifications.services import (
+from notifications.alerts import merchant_alert_email, ops_alert
+from notifications.delivery import (
     delivery_hand_off,
     delivery_retries_send,
     delivery_sweep,
     email_event_process,
     email_events_drain,
     email_events_rematch,
-    merchant_alert_email,
-    ops_alert,
 )
+from notifications.sending import boleto_send
 
 # Idempotent tasks (a second run changes nothing: status guards and row locks) are acknowledged
 # only when they finish, and given back to the broker when the worker process running them dies

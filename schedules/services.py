@@ -186,7 +186,7 @@ def schedule_create_with_new_customer(
 def _alerts_resolve(*, schedule: Schedule, now) -> int:
     """The schedule's open alerts are resolved by what the merchant just did (reactivated or
     cancelled it): they leave the banner."""
-    from notifications.services import alerts_acknowledge
+    from notifications.alerts import alerts_acknowledge
 
     return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=now)
 
@@ -358,7 +358,7 @@ def schedule_reactivate(
     REACTIVATED (with every choice and the actor). The generator runs for the schedule after
     commit, as at creation.
     """
-    from notifications.services import delivery_hand_off_on_commit
+    from notifications.delivery import delivery_hand_off_on_commit
     from schedules.generator import installments_issue_due
     from schedules.tasks import issue_installments_for_schedule_task
 

@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from billing.models import Boleto
 from billing.services import customer_create
+from notifications.alerts import merchant_alert_email
+from notifications.delivery import delivery_hand_off
 from notifications.models import MerchantAlert, OutboundEmail
 from notifications.policy import COMPLAINT, DELIVERED, HARD, SOFT
 from notifications.sending import boleto_send
-from notifications.services import delivery_hand_off, merchant_alert_email
 from notifications.simulation import SimulationError, delivery_event_simulate
 from portal.models import Membership, Merchant
 from schedules.generator import installments_issue_due

@@ -1,22 +1,30 @@
-"""Delivery of issued boletos to the customer.
+"""Delivery of issued boletos to the customer: hand-off, event processing, retries, sweep.
 
 The hand-off is the seam between issuing and sending: the generator records each new boleto as
 ``pending`` and, after its batch commits, queues it here. The hand-off marks them ``queued``
 and queues one send task per boleto (notifications/sending.py). A boleto whose hand-off was
 lost (broker down at commit) stays ``pending`` ("Aguardando envio") until ``delivery_sweep``
-(a beat job every 5 minutes) hands it off again.
+(a beat job every 5 minutes) hands it off again. Stored webhook events are classified and
+applied here (the drain, the per-minute rematch); a failed send's retry is queued here when
+due; the merchant's "Reenviar boleto" request starts here too.
 """
 
 import logging
 from datetime import timedelta
 
+from anymail.signals import AnymailTrackingEvent
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from billing.models import Boleto
+from notifications import policy
+from notifications.classifier import classify
+from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from portal.queue import enqueue_on_commit
-from portal.text import header_text
+from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
+from schedules.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +32,7 @@ logger = logging.getLogger(__name__)
 def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) -> None:
     """Queue the boletos for delivery once the current transaction commits: one message for the
     whole batch (publishing costs ~1 ms a message; a generator batch spans ~100 merchants)."""
+    # In the function: the tasks module imports this one.
     from notifications.tasks import delivery_hand_off_batch_task
 
     if boleto_ids_by_merchant:
@@ -36,6 +45,7 @@ def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) ->
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
     """Record that pending boletos reached the delivery queue and queue one send per boleto
     (the send renders and stores the PDF). Safe to run twice (status guards)."""
+    # In the function: the tasks module imports this one.
     from notifications.tasks import boleto_send_task
 
     pending = Boleto.objects.for_merchant(merchant_id).filter(
@@ -56,11 +66,6 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
 def _email_event_classify_apply(stored) -> None:
     """Classify one locked event, apply it (notifications/policy.py) and record the outcome on
     the row (saved)."""
-    from anymail.signals import AnymailTrackingEvent
-
-    from notifications.classifier import classify
-    from notifications.policy import email_event_apply
-
     stored.attempts += 1
     event = AnymailTrackingEvent(
         event_type=stored.event_type,
@@ -79,7 +84,7 @@ def _email_event_classify_apply(stored) -> None:
     stored.smtp_code = verdict.smtp_code[:10]
     stored.enhanced_status = verdict.enhanced_status[:10]
     stored.diagnostic = verdict.diagnostic[:500]
-    stored.outcome = email_event_apply(stored)
+    stored.outcome = policy.email_event_apply(stored)
     stored.processed_at = timezone.now()
     stored.error = ""
     stored.save()
@@ -88,8 +93,6 @@ def _email_event_classify_apply(stored) -> None:
 def email_event_process(*, email_event_id: int) -> None:
     """Classify a stored tracking event, apply it (notifications/policy.py) and record the
     outcome. Safe to run twice: a processed event is left alone."""
-    from notifications.models import EmailEvent
-
     with transaction.atomic():
         stored = EmailEvent.objects.select_for_update().get(pk=email_event_id)
         if stored.processed_at is not None:
@@ -112,8 +115,6 @@ def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> di
     rolled back to its savepoint and recorded as ``failed`` (attempts + 1, the error) — never
     lost: ``retry_failed`` drains (the delivery sweeper) try it again, up to
     DRAIN_MAX_ATTEMPTS. Returns counts."""
-    from notifications.models import EmailEvent
-
     done = 0
     # Processed rows leave the partial index by themselves; rows that failed in this run are
     # not tried twice by it.
@@ -169,8 +170,6 @@ def email_events_rematch(*, now=None, limit: int = 5_000) -> dict[str, int]:
     """The per-minute beat job: apply again the events recorded ``unmatched`` in the last
     UNMATCHED_RETRY_FOR (claimed with SKIP LOCKED; re-applying an unmatched event changes
     nothing unless its email is found now). Returns how many were tried and how many matched."""
-    from notifications.models import EmailEvent
-
     now = now or timezone.now()
     tried = matched = 0
     with transaction.atomic():
@@ -196,140 +195,6 @@ def email_events_rematch(*, now=None, limit: int = 5_000) -> dict[str, int]:
     return {"tried": tried, "matched": matched}
 
 
-def alerts_acknowledge(*, merchant_id: int, now=None, **lookup) -> int:
-    """Close the merchant's open alerts matching ``lookup`` (``pk=``, ``schedule_id=``,
-    ``boleto_id=``, ``kind=``): they leave the portal's banner. Idempotent: only open alerts are
-    touched; returns how many were closed."""
-    from notifications.models import MerchantAlert
-
-    return MerchantAlert.objects.filter(
-        merchant_id=merchant_id, acknowledged_at__isnull=True, **lookup
-    ).update(acknowledged_at=now or timezone.now())
-
-
-def merchant_alert_email(*, alert_id: int) -> bool:
-    """Email an alert (deactivation, or a first delivery failure being retried) to the
-    merchant's alert address, once."""
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils import translation
-    from django.utils.formats import date_format
-
-    from notifications.models import MerchantAlert
-    from portal.templatetags.money import format_brl
-    from schedules.models import DeactivationCause
-
-    with transaction.atomic():
-        alert = (
-            MerchantAlert.objects.select_for_update(of=("self",))
-            .select_related("merchant", "schedule__customer", "boleto")
-            .get(pk=alert_id)
-        )
-        if alert.emailed_at is not None:
-            return False
-        schedule, boleto, base = alert.schedule, alert.boleto, settings.PORTAL_BASE_URL
-        with translation.override("pt-br"):
-            context = {
-                "merchant": alert.merchant,
-                "schedule": schedule,
-                "customer": schedule.customer,
-                "boleto": boleto,
-                "due_date": date_format(boleto.due_date, "SHORT_DATE_FORMAT") if boleto else "",
-                "amount": format_brl(boleto.amount) if boleto else "",
-                "cause": DeactivationCause(alert.cause).label if alert.cause else "",
-                "diagnostic": alert.diagnostic,
-                "schedule_url": base + schedule.get_absolute_url(),
-                "pdf_url": base + reverse("billing:boleto_pdf", args=[boleto.pk]) if boleto else "",
-            }
-            context["warning"] = alert.kind == MerchantAlert.Kind.DELIVERY_FAILING
-            context["action"] = alert.action_text
-            context["cause_code"] = alert.cause
-            if context["warning"]:
-                subject = translation.gettext(
-                    "Boleto do agendamento nº %(number)s não entregue: %(cause)s"
-                )
-            else:
-                subject = translation.gettext("Agendamento nº %(number)s desativado: %(cause)s")
-            subject = subject % {"number": schedule.number, "cause": context["cause"]}
-            text = render_to_string("emails/merchant_alert.txt", context)
-        message = EmailMultiAlternatives(
-            subject=header_text(subject), body=text, to=[alert.merchant.alert_email]
-        )
-        message.send()
-        alert.emailed_at = timezone.now()
-        alert.save(update_fields=["emailed_at"])
-    return True
-
-
-def ops_alert(
-    *,
-    cause: str,
-    esp: str = "",
-    status: str = "",
-    diagnostic: str = "",
-    merchant_id=None,
-    schedule_number=None,
-    boleto_id=None,
-    email_event_id=None,
-    detail: str = "",
-) -> bool:
-    """Email operations about a delivery problem on our side (never the merchant's customer),
-    at most once per cause per settings.OPS_ALERT_INTERVAL across processes (a Redis flag;
-    per process without Redis). Recipients: settings.OPS_ALERT_EMAILS, else Django's ADMINS
-    (mail_admins). Returns True when an email went out. A failed send releases the flag and
-    raises, so the task's retry can send it."""
-    from django.conf import settings
-    from django.core.mail import mail_admins, send_mail
-
-    from notifications import coordination
-    from schedules.models import DeactivationCause
-
-    key = f"notifications:ops-alert:{cause}"
-    if not coordination.first_in_window(key, settings.OPS_ALERT_INTERVAL):
-        logger.info("event=ops_alert_throttled cause=%s email_event=%s", cause, email_event_id)
-        return False
-    label = DeactivationCause(cause).label if cause in DeactivationCause.values else cause
-    minutes = settings.OPS_ALERT_INTERVAL // 60
-    subject = f"[Portal de Boletos] Falha de envio do nosso lado: {label}"
-    lines = [
-        "Um envio de boleto falhou por um problema do nosso lado (domínio de envio bloqueado,",
-        "autenticação SPF/DKIM/DMARC, conteúdo ou tamanho recusado). Nenhum agendamento foi",
-        "desativado por isso; o boleto fica sem confirmação de entrega.",
-        "",
-        f"Causa: {label} ({cause})",
-        f"Provedor: {esp or '-'}",
-        f"Código: {status or '-'}",
-        f"Resposta do provedor: {diagnostic or '-'}",
-        f"Lojista: {merchant_id or '-'}  Agendamento nº {schedule_number or '-'}  "
-        f"Boleto {boleto_id or '-'}  Evento {email_event_id or '-'}",
-    ]
-    if detail:
-        lines += ["", detail]
-    lines += [
-        "",
-        f"Outros eventos com esta causa nos próximos {minutes} minutos vão só para o log "
-        "(event=sender_side_failure).",
-    ]
-    body = "\n".join(lines)
-    try:
-        if settings.OPS_ALERT_EMAILS:
-            send_mail(subject, body, settings.SERVER_EMAIL, settings.OPS_ALERT_EMAILS)
-        else:
-            mail_admins(subject, body)
-    except Exception:
-        coordination.release(key)
-        raise
-    logger.warning(
-        "event=ops_alert_sent cause=%s email_event=%s to=%s",
-        cause,
-        email_event_id,
-        ",".join(settings.OPS_ALERT_EMAILS) or "ADMINS",
-    )
-    return True
-
-
 STUCK_PENDING_AFTER = timedelta(minutes=10)
 STUCK_QUEUED_AFTER = timedelta(hours=1)
 NOT_DELIVERED_AFTER = timedelta(hours=24)
@@ -339,7 +204,7 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     """Nothing is lost silently: hand off boletos whose hand-off never ran (broker down at
     commit), re-queue sends that never happened, re-run events whose processing failed, and log
     emails still without a delivery event a day after sending. Every step is idempotent."""
-    from notifications.models import OutboundEmail
+    # In the function: the tasks module imports this one.
     from notifications.tasks import boleto_send_task
 
     now = now or timezone.now()
@@ -387,6 +252,7 @@ def delivery_retries_send(*, now=None, limit: int = 5_000) -> int:
     go back to the queue and their send is queued after commit. Claimed with SKIP LOCKED, so two
     runs never queue a boleto twice; a lost message leaves it ``queued`` for the sweeper. The
     send checks the schedule is still active. Returns how many were queued."""
+    # In the function: the tasks module imports this one.
     from notifications.tasks import boleto_send_task
 
     now = now or timezone.now()
@@ -427,11 +293,8 @@ def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=N
     not already waiting to be sent; a second request for the same boleto within
     RESEND_DUPLICATE_WINDOW changes nothing (returns False). Recorded in the schedule's history
     with the actor."""
-    from django.core.exceptions import ValidationError
-
+    # In the function: the tasks module imports this one.
     from notifications.tasks import boleto_send_task
-    from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
-    from schedules.services import event_record
 
     with transaction.atomic():
         schedule = (
@@ -499,14 +362,11 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
     date, not a failure) until acknowledged or until a delivery event arrives. Nothing is
     deactivated. Emails sent without an ESP (files, SMTP to the mail catcher) never get events
     and are left out. Returns the number of new alerts."""
-    from notifications.models import MerchantAlert, OutboundEmail
-    from notifications.policy import DELIVERED
-
     now = now or timezone.now()
     flagged = MerchantAlert.objects.filter(kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED)
     rows = (
         OutboundEmail.objects.filter(
-            state__lt=DELIVERED,  # the partial index outbound_email_unconfirmed
+            state__lt=policy.DELIVERED,  # the partial index outbound_email_unconfirmed
             sent_at__lt=now - NOT_DELIVERED_AFTER,
             boleto__status=Boleto.Status.ISSUED,
             # Sent, or delayed by a failure on our side (operations are on it; the banner only
