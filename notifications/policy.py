@@ -19,7 +19,9 @@ event, the schedule number, the boleto, the classifier's action and cause, and t
 """
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -51,14 +53,29 @@ def _rank(event: EmailEvent) -> int | None:
     return None  # sender-side and informational events never move a message's state
 
 
+@dataclass(frozen=True)
+class PolicyResult:
+    """What the policy did with one event: the outcome recorded on the event, the decision (and
+    the effect derived from it, shown on the timeline), and the facts the decision was about
+    (merchant, schedule number, boleto, attempt; None when the event matched no email)."""
+
+    outcome: str
+    decision: str
+    merchant: int | None = None
+    schedule_number: int | None = None
+    boleto: int | None = None
+    attempt: int | None = None
+    effect: str = ""
+
+
 def email_event_apply(event: EmailEvent) -> str:
     """Apply one stored, classified event. Returns the outcome to record on it; logs the
     decision (one line)."""
-    facts: dict = {}
-    outcome, decision = _apply(event, facts)
-    event.effect = _effect(event, decision)
+    result = _apply(event)
+    result = replace(result, effect=_effect(event, result.decision))
+    event.effect = result.effect
     logger.log(
-        logging.WARNING if decision in ("deactivated", "ops_alert") else logging.INFO,
+        logging.WARNING if result.decision in ("deactivated", "ops_alert") else logging.INFO,
         "event=delivery_decision email_event=%s esp=%s event_type=%s action=%s cause=%s "
         "status=%s merchant=%s schedule=%s boleto=%s attempt=%s decision=%s outcome=%s",
         event.pk,
@@ -67,14 +84,18 @@ def email_event_apply(event: EmailEvent) -> str:
         event.action or "-",
         event.cause or "-",
         event.enhanced_status or event.smtp_code or "-",
-        facts.get("merchant", "-"),
-        facts.get("schedule", "-"),
-        facts.get("boleto", "-"),
-        facts.get("attempt", "-"),
-        decision,
-        outcome,
+        _or_dash(result.merchant),
+        _or_dash(result.schedule_number),
+        _or_dash(result.boleto),
+        _or_dash(result.attempt),
+        result.decision,
+        result.outcome,
     )
-    return outcome
+    return result.outcome
+
+
+def _or_dash(value) -> object:
+    return "-" if value is None else value
 
 
 def _effect(event: EmailEvent, decision: str) -> str:
@@ -86,9 +107,8 @@ def _effect(event: EmailEvent, decision: str) -> str:
     return decision if decision in EmailEvent.Effect.values else ""
 
 
-def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
-    """(outcome, decision). ``facts`` gets the merchant, schedule number, boleto and attempt
-    for the log line."""
+def _apply(event: EmailEvent) -> PolicyResult:
+    """Decide and apply: the outcome, the decision and the facts it was about."""
     outbound = (
         OutboundEmail.objects.filter(message_id=event.message_id)
         .exclude(message_id="")
@@ -96,9 +116,14 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
         .first()
     )
     if outbound is None:
-        return EmailEvent.Outcome.UNMATCHED, "unmatched"
+        return PolicyResult(EmailEvent.Outcome.UNMATCHED, "unmatched")
     event.outbound_email = outbound  # saved by the caller with the outcome
-    facts.update(merchant=outbound.merchant_id, boleto=outbound.boleto_id, attempt=outbound.attempt)
+    result = partial(
+        PolicyResult,
+        merchant=outbound.merchant_id,
+        boleto=outbound.boleto_id,
+        attempt=outbound.attempt,
+    )
     rank = _rank(event)
     with transaction.atomic():
         schedule = (
@@ -106,22 +131,22 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
             .select_related("customer")
             .get(pk=outbound.schedule_id)
         )
-        facts["schedule"] = schedule.number
+        result = partial(result, schedule_number=schedule.number)
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
         if event.action == "sender":
             _ops_alert(event, outbound, schedule)
             _delayed_on_our_side(outbound)
-            return EmailEvent.Outcome.RECORDED, "ops_alert"
+            return result(EmailEvent.Outcome.RECORDED, "ops_alert")
         if rank is None:
-            return EmailEvent.Outcome.RECORDED, "recorded"
+            return result(EmailEvent.Outcome.RECORDED, "recorded")
         if rank <= outbound.state:
-            return EmailEvent.Outcome.STALE, "stale"
+            return result(EmailEvent.Outcome.STALE, "stale")
         outbound.state = rank
         outbound.last_event_at = event.esp_timestamp or event.received_at
         outbound.save(update_fields=["state", "last_event_at"])
         boleto = Boleto.objects.select_for_update().get(pk=outbound.boleto_id)
         if rank == DEFERRED:
-            return EmailEvent.Outcome.APPLIED, "deferred"
+            return result(EmailEvent.Outcome.APPLIED, "deferred")
         if rank == DELIVERED:
             boleto.delivery_status = Boleto.DeliveryStatus.DELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
@@ -131,7 +156,7 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
                 boleto_id=boleto.pk,
                 kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED,
             )
-            return EmailEvent.Outcome.APPLIED, "delivered"
+            return result(EmailEvent.Outcome.APPLIED, "delivered")
         current = (
             outbound.schedule_epoch == schedule.epoch
             and outbound.recipient.lower() == schedule.customer.email.lower()
@@ -145,17 +170,18 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
                 _retry(boleto=boleto, outbound=outbound, delay=retries[outbound.attempt - 1])
                 # The first failure of every boleto (in this epoch) warns the merchant.
                 if _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DELIVERY_FAILING):
-                    return EmailEvent.Outcome.APPLIED, "retry_and_warn"
-                return EmailEvent.Outcome.APPLIED, "retry"
+                    return result(EmailEvent.Outcome.APPLIED, "retry_and_warn")
+                return result(EmailEvent.Outcome.APPLIED, "retry")
             if not latest:
-                return EmailEvent.Outcome.APPLIED, "superseded_attempt"
+                return result(EmailEvent.Outcome.APPLIED, "superseded_attempt")
         # rank >= SOFT: this boleto was not delivered.
         boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
         boleto.save(update_fields=["delivery_status", "updated_at"])
         if not current:
             old_epoch = outbound.schedule_epoch != schedule.epoch
-            return EmailEvent.Outcome.APPLIED, (
-                "undelivered_old_epoch" if old_epoch else "undelivered_old_address"
+            return result(
+                EmailEvent.Outcome.APPLIED,
+                "undelivered_old_epoch" if old_epoch else "undelivered_old_address",
             )
         if schedule_deactivate(
             schedule=schedule,
@@ -165,8 +191,8 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
             diagnostic=event.diagnostic,
         ):
             _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DEACTIVATED)
-            return EmailEvent.Outcome.APPLIED, "deactivated"
-        return EmailEvent.Outcome.APPLIED, "undelivered_schedule_not_active"
+            return result(EmailEvent.Outcome.APPLIED, "deactivated")
+        return result(EmailEvent.Outcome.APPLIED, "undelivered_schedule_not_active")
 
 
 def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
