@@ -22,6 +22,7 @@ from billing.models import Boleto
 from notifications import policy
 from notifications.classifier import classify
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+from notifications.vocabulary import EmailState
 from portal.queue import enqueue_on_commit
 from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
 from schedules.services import event_record
@@ -231,7 +232,9 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     events = email_events_drain(retry_failed=True)
 
     silent = OutboundEmail.objects.filter(
-        state=0, sent_at__lt=now - NOT_DELIVERED_AFTER, boleto__delivery_status="sent"
+        state=EmailState.SENT,
+        sent_at__lt=now - NOT_DELIVERED_AFTER,
+        boleto__delivery_status=Boleto.DeliveryStatus.SENT,
     ).count()
     if silent:
         logger.warning("event=emails_without_events count=%s older_than_h=24", silent)
@@ -366,7 +369,7 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
     flagged = MerchantAlert.objects.filter(kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED)
     rows = (
         OutboundEmail.objects.filter(
-            state__lt=policy.DELIVERED,  # the partial index outbound_email_unconfirmed
+            state__lt=EmailState.DELIVERED,  # the partial index outbound_email_unconfirmed
             sent_at__lt=now - NOT_DELIVERED_AFTER,
             boleto__status=Boleto.Status.ISSUED,
             # Sent, or delayed by a failure on our side (operations are on it; the banner only
@@ -409,7 +412,7 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
                 schedule.number,
                 outbound.boleto_id,
                 outbound.attempt,
-                "deferred" if outbound.state else "sent",
+                EmailState(outbound.state).name.lower(),
                 outbound.sent_at.isoformat(),
             )
     return created

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from notifications.vocabulary import DeliveryAction, EmailState
 from schedules.models import DeactivationCause
 
 
@@ -83,7 +84,7 @@ class EmailEvent(models.Model):
         db_index=False,  # partial index below: NULL when the webhook stores the row
     )
     # Filled by processing (notifications.delivery.email_event_process).
-    action = models.CharField(max_length=10, blank=True)
+    action = models.CharField(max_length=10, choices=DeliveryAction.choices, blank=True)
     cause = models.CharField(max_length=20, blank=True)
     smtp_code = models.CharField(max_length=10, blank=True)
     enhanced_status = models.CharField(max_length=10, blank=True)
@@ -156,7 +157,7 @@ class OutboundEmail(models.Model):
     send_status = models.CharField(max_length=10, choices=SendStatus.choices)
     sent_at = models.DateTimeField()
     # Per-message state, monotonic (email-delivery.md §5.2): an event only moves it up.
-    state = models.PositiveSmallIntegerField(default=0)
+    state = models.PositiveSmallIntegerField(choices=EmailState.choices, default=EmailState.SENT)
     last_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -174,7 +175,9 @@ class OutboundEmail(models.Model):
             # The delivery sweeper's scan for emails with neither a delivery nor a failure event
             # (state below "delivered", notifications/policy.py).
             models.Index(
-                fields=["sent_at"], condition=Q(state__lt=2), name="outbound_email_unconfirmed"
+                fields=["sent_at"],
+                condition=Q(state__lt=EmailState.DELIVERED),
+                name="outbound_email_unconfirmed",
             ),
         ]
 

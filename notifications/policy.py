@@ -31,25 +31,27 @@ from django.utils import timezone
 from billing.models import Boleto
 from notifications.alerts import alerts_acknowledge
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+from notifications.vocabulary import DeliveryAction, EmailState
 from portal.queue import enqueue_on_commit
-from schedules.models import Schedule, ScheduleStatus
+from schedules.models import DeactivationCause, Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
 
 logger = logging.getLogger(__name__)
 
-SENT, DEFERRED, DELIVERED, SOFT, HARD, COMPLAINT = range(6)
-_COMPLAINT_CAUSES = {"spam_complaint", "unsubscribed"}
+# schedules/selectors.py imports it from here.
+DELIVERED = EmailState.DELIVERED
+_COMPLAINT_CAUSES = {DeactivationCause.SPAM_COMPLAINT.value, DeactivationCause.UNSUBSCRIBED.value}
 
 
-def _rank(event: EmailEvent) -> int | None:
-    if event.action == "deliver":
-        return DELIVERED
-    if event.action == "soft":
-        return SOFT
-    if event.action == "hard":
-        return COMPLAINT if event.cause in _COMPLAINT_CAUSES else HARD
-    if event.action == "record" and event.event_type == "deferred":
-        return DEFERRED
+def _rank(event: EmailEvent) -> EmailState | None:
+    if event.action == DeliveryAction.DELIVER:
+        return EmailState.DELIVERED
+    if event.action == DeliveryAction.SOFT:
+        return EmailState.SOFT
+    if event.action == DeliveryAction.HARD:
+        return EmailState.COMPLAINT if event.cause in _COMPLAINT_CAUSES else EmailState.HARD
+    if event.action == DeliveryAction.RECORD and event.event_type == "deferred":
+        return EmailState.DEFERRED
     return None  # sender-side and informational events never move a message's state
 
 
@@ -102,7 +104,7 @@ def _effect(event: EmailEvent, decision: str) -> str:
     """The effect recorded on the event (saved by the caller): the decision, except that an
     informational event naming a cause while the ESP still retries (Brevo deferred 5.1.1)
     marks the address suspect, even when an earlier deferral already moved the state."""
-    if event.action == "record" and event.cause and decision in ("deferred", "stale"):
+    if event.action == DeliveryAction.RECORD and event.cause and decision in ("deferred", "stale"):
         return EmailEvent.Effect.SUSPECT
     return decision if decision in EmailEvent.Effect.values else ""
 
@@ -133,7 +135,7 @@ def _apply(event: EmailEvent) -> PolicyResult:
         )
         result = partial(result, schedule_number=schedule.number)
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
-        if event.action == "sender":
+        if event.action == DeliveryAction.SENDER:
             _ops_alert(event, outbound, schedule)
             _delayed_on_our_side(outbound)
             return result(EmailEvent.Outcome.RECORDED, "ops_alert")
@@ -145,9 +147,9 @@ def _apply(event: EmailEvent) -> PolicyResult:
         outbound.last_event_at = event.esp_timestamp or event.received_at
         outbound.save(update_fields=["state", "last_event_at"])
         boleto = Boleto.objects.select_for_update().get(pk=outbound.boleto_id)
-        if rank == DEFERRED:
+        if rank == EmailState.DEFERRED:
             return result(EmailEvent.Outcome.APPLIED, "deferred")
-        if rank == DELIVERED:
+        if rank == EmailState.DELIVERED:
             boleto.delivery_status = Boleto.DeliveryStatus.DELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
             # A "delivery not confirmed" banner about this boleto is now answered.
@@ -161,7 +163,7 @@ def _apply(event: EmailEvent) -> PolicyResult:
             outbound.schedule_epoch == schedule.epoch
             and outbound.recipient.lower() == schedule.customer.email.lower()
         )
-        if rank == SOFT and current and schedule.status == ScheduleStatus.ACTIVE:
+        if rank == EmailState.SOFT and current and schedule.status == ScheduleStatus.ACTIVE:
             latest = not OutboundEmail.objects.filter(
                 boleto=boleto, schedule_epoch=outbound.schedule_epoch, attempt__gt=outbound.attempt
             ).exists()
@@ -174,7 +176,7 @@ def _apply(event: EmailEvent) -> PolicyResult:
                 return result(EmailEvent.Outcome.APPLIED, "retry")
             if not latest:
                 return result(EmailEvent.Outcome.APPLIED, "superseded_attempt")
-        # rank >= SOFT: this boleto was not delivered.
+        # rank >= EmailState.SOFT: this boleto was not delivered.
         boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
         boleto.save(update_fields=["delivery_status", "updated_at"])
         if not current:

@@ -8,16 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifications.vocabulary import DeliveryAction
 from schedules.models import DeactivationCause
 
 # --- Public vocabulary ------------------------------------------------------------------------
 
-DELIVER = "deliver"
-RECORD = "record"
-SOFT = "soft"
-HARD = "hard"
-SENDER = "sender"
-ACTIONS = (DELIVER, RECORD, SOFT, HARD, SENDER)
+DELIVER = DeliveryAction.DELIVER
+RECORD = DeliveryAction.RECORD
+SOFT = DeliveryAction.SOFT
+HARD = DeliveryAction.HARD
+SENDER = DeliveryAction.SENDER
+ACTIONS = tuple(DeliveryAction)
 
 INVALID_ADDRESS = DeactivationCause.INVALID_ADDRESS.value
 MAILBOX_FULL = DeactivationCause.MAILBOX_FULL.value
@@ -42,7 +43,7 @@ DIAGNOSTIC_MAX = 500
 
 @dataclass(frozen=True)
 class Classification:
-    action: str  # one of ACTIONS
+    action: DeliveryAction
     cause: str  # a DeactivationCause value, or "" for deliver/record
     smtp_code: str  # basic SMTP reply code, e.g. "550", or ""
     enhanced_status: str  # RFC 3463 enhanced status, e.g. "5.1.1", or ""
@@ -54,17 +55,17 @@ class Classification:
 
 @dataclass(frozen=True)
 class _Verdict:
-    action: str
+    action: DeliveryAction
     cause: str = ""
     # True when the ESP label is generic: a specific enhanced status code may refine it.
     refine: bool = False
 
 
-def _fixed(action: str, cause: str = "") -> _Verdict:
+def _fixed(action: DeliveryAction, cause: str = "") -> _Verdict:
     return _Verdict(action, cause, refine=False)
 
 
-def _default(action: str, cause: str = "") -> _Verdict:
+def _default(action: DeliveryAction, cause: str = "") -> _Verdict:
     return _Verdict(action, cause, refine=True)
 
 
