@@ -24,7 +24,7 @@ What it does:
 4. Each round, from the same state (OutboundEmail truncated, every boleto back to ``pending``
    with no stored PDF, the PDF files removed, VACUUM ANALYZE, CHECKPOINT): publishes the
    hand-off for all boletos at once, as the generator does after a batch commits
-   (``notifications.services.delivery_hand_off_on_commit``: one message), and polls the
+   (``notifications.delivery.delivery_hand_off_on_commit``: one message), and polls the
    database until every boleto is ``sent``. The worker runs the real pipeline: the hand-off task
    marks the boletos ``queued`` and publishes one ``boleto_send_task`` per boleto; each send
    locks the boleto, renders its PDF with WeasyPrint and stores it, builds the pt-BR email (HTML
@@ -441,7 +441,7 @@ def task_times(text: str) -> dict[str, list[float]]:
 
 def hand_off(by_merchant: dict[int, list[int]]) -> None:
     """What the generator does after a batch commits: one message for the whole batch."""
-    from notifications.services import delivery_hand_off_on_commit
+    from notifications.delivery import delivery_hand_off_on_commit
 
     delivery_hand_off_on_commit(by_merchant)  # outside a transaction: published now
 
@@ -575,8 +575,8 @@ def breakdown(args, by_merchant, media_root: Path, warmup_ids: set[int]) -> None
 
     import billing.pdf
     import notifications.sending
+    from notifications.delivery import delivery_hand_off
     from notifications.sending import boleto_send
-    from notifications.services import delivery_hand_off
 
     reset_state(media_root)
     redis_client(args.broker_url).flushdb()

@@ -100,7 +100,7 @@ class Boleto(MerchantOwnedModel):
         PENDING = "pending", _("Aguardando envio")
         QUEUED = "queued", _("Na fila de envio")
         # A transient failure (mailbox full, server unavailable): sent again at next_attempt_at
-        # by the per-minute beat job (notifications.services.delivery_retries_send).
+        # by the per-minute beat job (notifications.delivery.delivery_retries_send).
         RETRY = "retry", _("Nova tentativa agendada")
         SENT = "sent", _("Enviado")
         DELIVERED = "delivered", _("Entregue")

@@ -3,7 +3,7 @@
 The request does the least that makes the event durable (anymail has already authenticated it):
 one ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` in autocommit — no BEGIN, no
 COMMIT round trip, no model instance — and, only when a row was actually inserted, a *kick*: a
-drain task (``notifications.services.email_events_drain``, which processes every pending row)
+drain task (``notifications.delivery.email_events_drain``, which processes every pending row)
 is queued to start ``INBOX_DRAIN_DELAY`` seconds later, unless this process already queued one
 that is certain not to have started yet. So each web process publishes at most one Celery
 message per ``INBOX_DRAIN_DELAY - INBOX_DRAIN_CLOCK_MARGIN`` seconds instead of one per event

@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import MerchantOwnedModel
+from notifications.vocabulary import DeliveryAction, EmailState
 from schedules.models import DeactivationCause
 
 
@@ -84,8 +83,8 @@ class EmailEvent(models.Model):
         related_name="events",
         db_index=False,  # partial index below: NULL when the webhook stores the row
     )
-    # Filled by processing (notifications.services.email_event_process).
-    action = models.CharField(max_length=10, blank=True)
+    # Filled by processing (notifications.delivery.email_event_process).
+    action = models.CharField(max_length=10, choices=DeliveryAction.choices, blank=True)
     cause = models.CharField(max_length=20, blank=True)
     smtp_code = models.CharField(max_length=10, blank=True)
     enhanced_status = models.CharField(max_length=10, blank=True)
@@ -111,7 +110,7 @@ class EmailEvent(models.Model):
                 name="email_event_unprocessed",
             ),
             # The per-minute rematch of events that arrived before their email's row
-            # (notifications.services.email_events_rematch): only unmatched rows are in it.
+            # (notifications.delivery.email_events_rematch): only unmatched rows are in it.
             models.Index(
                 fields=["received_at"],
                 condition=models.Q(outcome="unmatched"),
@@ -158,7 +157,7 @@ class OutboundEmail(models.Model):
     send_status = models.CharField(max_length=10, choices=SendStatus.choices)
     sent_at = models.DateTimeField()
     # Per-message state, monotonic (email-delivery.md §5.2): an event only moves it up.
-    state = models.PositiveSmallIntegerField(default=0)
+    state = models.PositiveSmallIntegerField(choices=EmailState.choices, default=EmailState.SENT)
     last_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -176,7 +175,9 @@ class OutboundEmail(models.Model):
             # The delivery sweeper's scan for emails with neither a delivery nor a failure event
             # (state below "delivered", notifications/policy.py).
             models.Index(
-                fields=["sent_at"], condition=Q(state__lt=2), name="outbound_email_unconfirmed"
+                fields=["sent_at"],
+                condition=Q(state__lt=EmailState.DELIVERED),
+                name="outbound_email_unconfirmed",
             ),
         ]
 
@@ -260,127 +261,6 @@ class MerchantAlert(models.Model):
         return alert_action(kind=self.kind, cause=self.cause)
 
 
-class SupportTicket(MerchantOwnedModel):
-    """A merchant's question to support (chamado), usually about a deactivated schedule.
-
-    The cause and the provider's diagnostic are copied from the schedule when the ticket is
-    opened, so the ticket still says what happened after the schedule is reactivated or fails
-    again for another reason. The conversation lives in ``TicketMessage`` (the merchant's first
-    message included); ``status`` and ``answered_at`` summarise it for lists.
-    """
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Aberto")
-        ANSWERED = "answered", _("Respondido")
-        CLOSED = "closed", _("Encerrado")
-
-    # Public, per merchant ("Chamado nº 3"), allocated under the merchant row lock.
-    number = models.PositiveIntegerField(_("número"))
-    schedule = models.ForeignKey(
-        "schedules.Schedule",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="tickets",
-        verbose_name=_("agendamento"),
-    )
-    subject = models.CharField(_("assunto"), max_length=150)
-    cause = models.CharField(
-        _("motivo registrado"), max_length=20, choices=DeactivationCause.choices, blank=True
-    )
-    diagnostic = models.CharField(_("resposta do provedor de e-mail"), max_length=500, blank=True)
-    status = models.CharField(
-        _("situação"), max_length=10, choices=Status.choices, default=Status.OPEN
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("aberto por"),
-        db_index=False,
-    )
-    # Time of the latest answer from support (None until the first one).
-    answered_at = models.DateTimeField(_("respondido em"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("encerrado em"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("chamado")
-        verbose_name_plural = _("chamados")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["merchant", "number"], name="ticket_number_per_merchant"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=["open", "answered", "closed"]), name="ticket_status_known"
-            ),
-            models.CheckConstraint(condition=~Q(subject=""), name="ticket_subject_not_empty"),
-            models.CheckConstraint(
-                condition=~Q(status="answered") | Q(answered_at__isnull=False),
-                name="ticket_answered_has_time",
-            ),
-            models.CheckConstraint(
-                condition=(Q(status="closed") & Q(closed_at__isnull=False))
-                | (~Q(status="closed") & Q(closed_at__isnull=True)),
-                name="ticket_closed_iff_time",
-            ),
-        ]
-        indexes = [
-            # The admin's queue: open tickets, oldest first.
-            models.Index(fields=["status", "created_at"], name="ticket_status_created"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Chamado nº {self.number}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("notifications:ticket_detail", kwargs={"number": self.number})
-
-
-class TicketMessage(models.Model):
-    """One message of a ticket's conversation, from the merchant or from support staff.
-
-    ``notified_at`` records that the other side was emailed about it (support for a merchant
-    message, the merchant for a staff answer); the notification task sets it under this row's
-    lock so a retried or duplicated task never emails twice. Messages are never edited.
-    """
-
-    ticket = models.ForeignKey(
-        SupportTicket, on_delete=models.PROTECT, related_name="messages", db_index=False
-    )
-    from_staff = models.BooleanField(_("da equipe de suporte"), default=False)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("autor"),
-        db_index=False,
-    )
-    body = models.TextField(_("mensagem"))
-    created_at = models.DateTimeField(_("enviada em"), auto_now_add=True)
-    notified_at = models.DateTimeField(_("notificada em"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("mensagem do chamado")
-        verbose_name_plural = _("mensagens do chamado")
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(body=""), name="ticket_message_not_empty"),
-        ]
-        indexes = [
-            models.Index(fields=["ticket", "created_at"], name="ticket_message_thread"),
-            # The sweeper's scan: notifications never sent (broker down at commit).
-            models.Index(
-                fields=["created_at"],
-                condition=Q(notified_at__isnull=True),
-                name="ticket_message_unnotified",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket} ({self.created_at:%d/%m/%Y %H:%M})"
+# Support tickets live in their own package; imported here so Django registers them under the
+# notifications app (their app_label and tables are unchanged).
+from notifications.tickets.models import SupportTicket, TicketMessage  # noqa: E402, F401

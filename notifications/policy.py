@@ -11,7 +11,7 @@ boleto waits as "retry" until its next_attempt_at); the merchant is warned at th
 of every boleto, and the schedule is deactivated with that cause only when the last attempt
 fails too. Failures on our side (action ``sender``: our domain blocked,
 SPF/DKIM/DMARC, content or size refused) never deactivate anything: they alert operations
-(notifications.services.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log;
+(notifications.alerts.ops_alert, at most one email per cause per OPS_ALERT_INTERVAL) and log;
 the boleto shows "envio atrasado — problema na plataforma".
 
 Every decision is one log line, ``event=delivery_decision`` with ``key=value`` fields: the
@@ -19,7 +19,9 @@ event, the schedule number, the boleto, the classifier's action and cause, and t
 """
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -27,38 +29,55 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from billing.models import Boleto
+from notifications.alerts import alerts_acknowledge
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
-from notifications.services import alerts_acknowledge
+from notifications.vocabulary import DeliveryAction, EmailState
 from portal.queue import enqueue_on_commit
-from schedules.models import Schedule, ScheduleStatus
+from schedules.models import DeactivationCause, Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
 
 logger = logging.getLogger(__name__)
 
-SENT, DEFERRED, DELIVERED, SOFT, HARD, COMPLAINT = range(6)
-_COMPLAINT_CAUSES = {"spam_complaint", "unsubscribed"}
+# schedules/selectors.py imports it from here.
+DELIVERED = EmailState.DELIVERED
+_COMPLAINT_CAUSES = {DeactivationCause.SPAM_COMPLAINT.value, DeactivationCause.UNSUBSCRIBED.value}
 
 
-def _rank(event: EmailEvent) -> int | None:
-    if event.action == "deliver":
-        return DELIVERED
-    if event.action == "soft":
-        return SOFT
-    if event.action == "hard":
-        return COMPLAINT if event.cause in _COMPLAINT_CAUSES else HARD
-    if event.action == "record" and event.event_type == "deferred":
-        return DEFERRED
+def _rank(event: EmailEvent) -> EmailState | None:
+    if event.action == DeliveryAction.DELIVER:
+        return EmailState.DELIVERED
+    if event.action == DeliveryAction.SOFT:
+        return EmailState.SOFT
+    if event.action == DeliveryAction.HARD:
+        return EmailState.COMPLAINT if event.cause in _COMPLAINT_CAUSES else EmailState.HARD
+    if event.action == DeliveryAction.RECORD and event.event_type == "deferred":
+        return EmailState.DEFERRED
     return None  # sender-side and informational events never move a message's state
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """What the policy did with one event: the outcome recorded on the event, the decision (and
+    the effect derived from it, shown on the timeline), and the facts the decision was about
+    (merchant, schedule number, boleto, attempt; None when the event matched no email)."""
+
+    outcome: str
+    decision: str
+    merchant: int | None = None
+    schedule_number: int | None = None
+    boleto: int | None = None
+    attempt: int | None = None
+    effect: str = ""
 
 
 def email_event_apply(event: EmailEvent) -> str:
     """Apply one stored, classified event. Returns the outcome to record on it; logs the
     decision (one line)."""
-    facts: dict = {}
-    outcome, decision = _apply(event, facts)
-    event.effect = _effect(event, decision)
+    result = _apply(event)
+    result = replace(result, effect=_effect(event, result.decision))
+    event.effect = result.effect
     logger.log(
-        logging.WARNING if decision in ("deactivated", "ops_alert") else logging.INFO,
+        logging.WARNING if result.decision in ("deactivated", "ops_alert") else logging.INFO,
         "event=delivery_decision email_event=%s esp=%s event_type=%s action=%s cause=%s "
         "status=%s merchant=%s schedule=%s boleto=%s attempt=%s decision=%s outcome=%s",
         event.pk,
@@ -67,28 +86,31 @@ def email_event_apply(event: EmailEvent) -> str:
         event.action or "-",
         event.cause or "-",
         event.enhanced_status or event.smtp_code or "-",
-        facts.get("merchant", "-"),
-        facts.get("schedule", "-"),
-        facts.get("boleto", "-"),
-        facts.get("attempt", "-"),
-        decision,
-        outcome,
+        _or_dash(result.merchant),
+        _or_dash(result.schedule_number),
+        _or_dash(result.boleto),
+        _or_dash(result.attempt),
+        result.decision,
+        result.outcome,
     )
-    return outcome
+    return result.outcome
+
+
+def _or_dash(value) -> object:
+    return "-" if value is None else value
 
 
 def _effect(event: EmailEvent, decision: str) -> str:
     """The effect recorded on the event (saved by the caller): the decision, except that an
     informational event naming a cause while the ESP still retries (Brevo deferred 5.1.1)
     marks the address suspect, even when an earlier deferral already moved the state."""
-    if event.action == "record" and event.cause and decision in ("deferred", "stale"):
+    if event.action == DeliveryAction.RECORD and event.cause and decision in ("deferred", "stale"):
         return EmailEvent.Effect.SUSPECT
     return decision if decision in EmailEvent.Effect.values else ""
 
 
-def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
-    """(outcome, decision). ``facts`` gets the merchant, schedule number, boleto and attempt
-    for the log line."""
+def _apply(event: EmailEvent) -> PolicyResult:
+    """Decide and apply: the outcome, the decision and the facts it was about."""
     outbound = (
         OutboundEmail.objects.filter(message_id=event.message_id)
         .exclude(message_id="")
@@ -96,9 +118,14 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
         .first()
     )
     if outbound is None:
-        return EmailEvent.Outcome.UNMATCHED, "unmatched"
+        return PolicyResult(EmailEvent.Outcome.UNMATCHED, "unmatched")
     event.outbound_email = outbound  # saved by the caller with the outcome
-    facts.update(merchant=outbound.merchant_id, boleto=outbound.boleto_id, attempt=outbound.attempt)
+    result = partial(
+        PolicyResult,
+        merchant=outbound.merchant_id,
+        boleto=outbound.boleto_id,
+        attempt=outbound.attempt,
+    )
     rank = _rank(event)
     with transaction.atomic():
         schedule = (
@@ -106,23 +133,23 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
             .select_related("customer")
             .get(pk=outbound.schedule_id)
         )
-        facts["schedule"] = schedule.number
+        result = partial(result, schedule_number=schedule.number)
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
-        if event.action == "sender":
+        if event.action == DeliveryAction.SENDER:
             _ops_alert(event, outbound, schedule)
             _delayed_on_our_side(outbound)
-            return EmailEvent.Outcome.RECORDED, "ops_alert"
+            return result(EmailEvent.Outcome.RECORDED, "ops_alert")
         if rank is None:
-            return EmailEvent.Outcome.RECORDED, "recorded"
+            return result(EmailEvent.Outcome.RECORDED, "recorded")
         if rank <= outbound.state:
-            return EmailEvent.Outcome.STALE, "stale"
+            return result(EmailEvent.Outcome.STALE, "stale")
         outbound.state = rank
         outbound.last_event_at = event.esp_timestamp or event.received_at
         outbound.save(update_fields=["state", "last_event_at"])
         boleto = Boleto.objects.select_for_update().get(pk=outbound.boleto_id)
-        if rank == DEFERRED:
-            return EmailEvent.Outcome.APPLIED, "deferred"
-        if rank == DELIVERED:
+        if rank == EmailState.DEFERRED:
+            return result(EmailEvent.Outcome.APPLIED, "deferred")
+        if rank == EmailState.DELIVERED:
             boleto.delivery_status = Boleto.DeliveryStatus.DELIVERED
             boleto.save(update_fields=["delivery_status", "updated_at"])
             # A "delivery not confirmed" banner about this boleto is now answered.
@@ -131,12 +158,12 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
                 boleto_id=boleto.pk,
                 kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED,
             )
-            return EmailEvent.Outcome.APPLIED, "delivered"
+            return result(EmailEvent.Outcome.APPLIED, "delivered")
         current = (
             outbound.schedule_epoch == schedule.epoch
             and outbound.recipient.lower() == schedule.customer.email.lower()
         )
-        if rank == SOFT and current and schedule.status == ScheduleStatus.ACTIVE:
+        if rank == EmailState.SOFT and current and schedule.status == ScheduleStatus.ACTIVE:
             latest = not OutboundEmail.objects.filter(
                 boleto=boleto, schedule_epoch=outbound.schedule_epoch, attempt__gt=outbound.attempt
             ).exists()
@@ -145,17 +172,18 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
                 _retry(boleto=boleto, outbound=outbound, delay=retries[outbound.attempt - 1])
                 # The first failure of every boleto (in this epoch) warns the merchant.
                 if _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DELIVERY_FAILING):
-                    return EmailEvent.Outcome.APPLIED, "retry_and_warn"
-                return EmailEvent.Outcome.APPLIED, "retry"
+                    return result(EmailEvent.Outcome.APPLIED, "retry_and_warn")
+                return result(EmailEvent.Outcome.APPLIED, "retry")
             if not latest:
-                return EmailEvent.Outcome.APPLIED, "superseded_attempt"
-        # rank >= SOFT: this boleto was not delivered.
+                return result(EmailEvent.Outcome.APPLIED, "superseded_attempt")
+        # rank >= EmailState.SOFT: this boleto was not delivered.
         boleto.delivery_status = Boleto.DeliveryStatus.UNDELIVERED
         boleto.save(update_fields=["delivery_status", "updated_at"])
         if not current:
             old_epoch = outbound.schedule_epoch != schedule.epoch
-            return EmailEvent.Outcome.APPLIED, (
-                "undelivered_old_epoch" if old_epoch else "undelivered_old_address"
+            return result(
+                EmailEvent.Outcome.APPLIED,
+                "undelivered_old_epoch" if old_epoch else "undelivered_old_address",
             )
         if schedule_deactivate(
             schedule=schedule,
@@ -165,13 +193,13 @@ def _apply(event: EmailEvent, facts: dict) -> tuple[str, str]:
             diagnostic=event.diagnostic,
         ):
             _alert(schedule, boleto, event, kind=MerchantAlert.Kind.DEACTIVATED)
-            return EmailEvent.Outcome.APPLIED, "deactivated"
-        return EmailEvent.Outcome.APPLIED, "undelivered_schedule_not_active"
+            return result(EmailEvent.Outcome.APPLIED, "deactivated")
+        return result(EmailEvent.Outcome.APPLIED, "undelivered_schedule_not_active")
 
 
 def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
     """Record when the next attempt is due; the per-minute beat job sends it then
-    (notifications.services.delivery_retries_send). No Celery countdown: Redis hands a message
+    (notifications.delivery.delivery_retries_send). No Celery countdown: Redis hands a message
     out again once it has waited longer than the broker's visibility timeout."""
     boleto.delivery_status = Boleto.DeliveryStatus.RETRY
     boleto.next_attempt_at = timezone.now() + timedelta(seconds=delay)

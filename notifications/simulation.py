@@ -61,7 +61,7 @@ def delivery_event_simulate(*, outbound: OutboundEmail, event: str) -> list[Emai
     """Post one real-format Postmark event of kind ``event`` (a key of EVENTS) about
     ``outbound`` through the real tracking endpoint, process what it stored (the worker would do
     the same; processing is idempotent) and return the stored events, processed."""
-    from notifications.services import email_event_process
+    from notifications.delivery import email_event_process
 
     secret = (settings.ANYMAIL or {}).get("WEBHOOK_SECRET")
     if isinstance(secret, list | tuple):

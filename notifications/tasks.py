@@ -2,17 +2,16 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from notifications.sending import boleto_send
-from notifications.services import (
+from notifications.alerts import merchant_alert_email, ops_alert
+from notifications.delivery import (
     delivery_hand_off,
     delivery_retries_send,
     delivery_sweep,
     email_event_process,
     email_events_drain,
     email_events_rematch,
-    merchant_alert_email,
-    ops_alert,
 )
+from notifications.sending import boleto_send
 
 # Idempotent tasks (a second run changes nothing: status guards and row locks) are acknowledged
 # only when they finish, and given back to the broker when the worker process running them dies
@@ -100,15 +99,8 @@ def ops_alert_task(**kwargs) -> bool:
     return ops_alert(**kwargs)
 
 
-@shared_task(ignore_result=True, autoretry_for=(AnymailAPIError, OSError), retry_backoff=30)
-def ticket_message_notify_task(*, merchant_id: int, message_id: int) -> None:
-    from notifications.services import ticket_message_notify
-
-    ticket_message_notify(merchant_id=merchant_id, message_id=message_id)
-
-
-@shared_task(ignore_result=True)
-def ticket_notify_sweep_task() -> int:
-    from notifications.services import ticket_notify_sweep
-
-    return ticket_notify_sweep()
+# Registered here by importing them (Celery discovers notifications.tasks only).
+from notifications.tickets.tasks import (  # noqa: E402, F401
+    ticket_message_notify_task,
+    ticket_notify_sweep_task,
+)

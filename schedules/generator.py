@@ -296,7 +296,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     run.batches += 1
     if issued_by_merchant:
         # In-function: notifications imports schedules (its policy deactivates schedules).
-        from notifications.services import delivery_hand_off_on_commit
+        from notifications.delivery import delivery_hand_off_on_commit
 
         delivery_hand_off_on_commit(issued_by_merchant)
 

@@ -185,7 +185,7 @@ def _alerts_resolve(*, schedule: Schedule, now) -> int:
     """The schedule's open alerts are resolved by what the merchant just did (reactivated or
     cancelled it): they leave the banner."""
     # In-function: notifications imports this module (its policy deactivates schedules).
-    from notifications.services import alerts_acknowledge
+    from notifications.alerts import alerts_acknowledge
 
     return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=now)
 
@@ -501,7 +501,7 @@ def schedule_reactivate(
     commit, as at creation.
     """
     # In-function: notifications imports this module (its policy deactivates schedules).
-    from notifications.services import delivery_hand_off_on_commit
+    from notifications.delivery import delivery_hand_off_on_commit
 
     today = today or timezone.localdate()
     email = _reactivation_input_clean(email=email, missed_choice=missed_choice)

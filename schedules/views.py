@@ -545,7 +545,7 @@ class BoletoResendView(MerchantRequiredMixin, View):
         return render(request, self.template_name, {"schedule": schedule, "boleto": boleto})
 
     def post(self, request, number, sequence):
-        from notifications.services import boleto_resend
+        from notifications.delivery import boleto_resend
 
         schedule, boleto = self._objects(request, number, sequence)
         try:

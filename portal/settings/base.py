@@ -280,7 +280,7 @@ else:
     #   worker holds a countdown's message unacknowledged until it is due, and a longer one
     #   would be handed out again (delivery retries hours later are therefore due times in the
     #   database sent by a beat job, not countdowns, notifications/policy.py);
-    # - well under the delivery sweeper's 1 h (notifications.services.STUCK_QUEUED_AFTER).
+    # - well under the delivery sweeper's 1 h (notifications.delivery.STUCK_QUEUED_AFTER).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
     }

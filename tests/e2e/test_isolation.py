@@ -14,7 +14,7 @@ SECRET_NAME = "Cliente Secreto da Outra"
 @pytest.fixture
 def theirs(other_merchant, other_owner):
     """The other merchant's nº 1 and nº 2 (deactivated, with a ticket about it)."""
-    from notifications.services import ticket_create
+    from notifications.tickets.services import ticket_create
     from schedules.models import DeactivationCause
     from schedules.services import schedule_deactivate
     from tests.factories import CustomerFactory

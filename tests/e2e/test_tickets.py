@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from notifications.models import SupportTicket
+from notifications.tickets.models import SupportTicket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,15 +13,15 @@ from django.utils import timezone
 
 from billing.models import Boleto
 from notifications import inbox
-from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
-from notifications.sending import boleto_send
-from notifications.services import (
+from notifications.delivery import (
     UNMATCHED_RETRY_FOR,
     delivery_retries_send,
     delivery_sweep,
     email_events_drain,
     email_events_rematch,
 )
+from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+from notifications.sending import boleto_send
 from portal.timezones import business_today, business_tz
 from schedules.generator import installments_issue_due
 from schedules.models import ScheduleStatus
@@ -335,7 +335,7 @@ def test_a_send_waits_for_a_cancellation_in_progress_and_emails_nothing(merchant
 
     from tests.reliability.conftest import database_url
 
-    monkeypatch.setattr("notifications.services.delivery_hand_off_on_commit", lambda batch: None)
+    monkeypatch.setattr("notifications.delivery.delivery_hand_off_on_commit", lambda batch: None)
     schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
     boleto = issue(schedule, 1)
     cancelling = psycopg.connect(database_url())

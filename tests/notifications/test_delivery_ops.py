@@ -15,9 +15,10 @@ from django.core import mail
 from django.test import override_settings
 
 from billing.models import Boleto
+from notifications.alerts import ops_alert
+from notifications.delivery import delivery_sweep, delivery_unconfirmed_flag
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.sending import boleto_send
-from notifications.services import delivery_sweep, delivery_unconfirmed_flag, ops_alert
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleStatus
 from tests import WEBHOOKS

@@ -12,9 +12,10 @@ import pytest
 from django.core import mail
 
 from billing.models import Boleto
-from notifications import services
-from notifications.models import OutboundEmail, TicketMessage
+from notifications.models import OutboundEmail
 from notifications.sending import boleto_send
+from notifications.tickets import services
+from notifications.tickets.models import TicketMessage
 from portal.models import Merchant
 from portal.services import invitation_email, member_invite
 from portal.text import header_text

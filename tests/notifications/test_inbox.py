@@ -111,7 +111,7 @@ def test_malformed_bodies_never_500(client, name, body):
 
 
 def test_processing_twice_changes_nothing(client, django_capture_on_commit_callbacks):
-    from notifications.services import email_event_process
+    from notifications.delivery import email_event_process
 
     with django_capture_on_commit_callbacks(execute=True):
         post(client, "postmark_bounce_1.json")

@@ -11,9 +11,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from billing.models import Boleto
+from notifications.delivery import delivery_retries_send, delivery_sweep
 from notifications.models import EmailEvent, MerchantAlert
 from notifications.sending import boleto_send
-from notifications.services import delivery_retries_send, delivery_sweep
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleStatus
 from tests import WEBHOOKS

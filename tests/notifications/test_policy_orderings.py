@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import Boleto
+from notifications.delivery import email_event_process
 from notifications.inbox import email_event_store
 from notifications.models import EmailEvent, MerchantAlert
 from notifications.sending import boleto_send
-from notifications.services import email_event_process
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule
 from tests.factories import MerchantFactory, ScheduleFactory

@@ -6,9 +6,9 @@ from django.core import mail
 from django.test import override_settings
 
 from billing.models import Boleto
+from notifications.delivery import delivery_hand_off
 from notifications.models import OutboundEmail
 from notifications.sending import boleto_send
-from notifications.services import delivery_hand_off
 from schedules.generator import installments_issue_due
 from tests.factories import MerchantFactory, ScheduleFactory
 

@@ -5,8 +5,8 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.models import Boleto
+from notifications.delivery import delivery_sweep
 from notifications.models import EmailEvent
-from notifications.services import delivery_sweep
 from schedules.generator import installments_issue_due
 from tests.factories import ScheduleFactory
 

@@ -13,8 +13,9 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications import selectors, services
-from notifications.models import MerchantAlert, SupportTicket, TicketMessage
+from notifications.models import MerchantAlert
+from notifications.tickets import selectors, services
+from notifications.tickets.models import SupportTicket, TicketMessage
 from schedules.models import DeactivationCause, Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
 from tests.factories import MembershipFactory, ScheduleFactory, UserFactory

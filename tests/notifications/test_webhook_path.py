@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from notifications import inbox, services
+from notifications import delivery, inbox
 from notifications.models import EmailEvent
 from tests import WEBHOOKS
 
@@ -153,15 +153,15 @@ def store(n: int) -> list[int]:
 
 @pytest.mark.django_db
 def test_drain_processes_every_pending_event_in_batches(monkeypatch):
-    monkeypatch.setattr(services, "DRAIN_BATCH", 7)
+    monkeypatch.setattr(delivery, "DRAIN_BATCH", 7)
     ids = store(20)  # inside the test's transaction: the kicks wait for a commit that never comes
     assert EmailEvent.objects.filter(processed_at__isnull=True).count() == 20
-    result = services.email_events_drain()
+    result = delivery.email_events_drain()
     assert result == {"processed": 20, "failed": 0}
     assert set(EmailEvent.objects.filter(outcome="unmatched").values_list("pk", flat=True)) == set(
         ids
     )
-    assert services.email_events_drain() == {"processed": 0, "failed": 0}
+    assert delivery.email_events_drain() == {"processed": 0, "failed": 0}
 
 
 @pytest.mark.django_db
@@ -183,17 +183,17 @@ def test_a_crash_while_processing_one_event_loses_nothing(monkeypatch):
         return real_apply(event)
 
     monkeypatch.setattr(policy, "email_event_apply", crashing_apply)
-    assert services.email_events_drain() == {"processed": 4, "failed": 1}
+    assert delivery.email_events_drain() == {"processed": 4, "failed": 1}
     row = EmailEvent.objects.get(pk=poisoned)
     assert (row.outcome, row.processed_at, row.attempts) == ("failed", None, 1)
     assert "RuntimeError: worker crashed" in row.error
     # A kick's drain only takes fresh events; the sweeper's retries failed ones.
-    assert services.email_events_drain() == {"processed": 0, "failed": 0}
-    assert services.email_events_drain(retry_failed=True) == {"processed": 0, "failed": 1}
+    assert delivery.email_events_drain() == {"processed": 0, "failed": 0}
+    assert delivery.email_events_drain(retry_failed=True) == {"processed": 0, "failed": 1}
     assert EmailEvent.objects.get(pk=poisoned).attempts == 2
     # Fixed (the crash is gone): the next sweep processes it.
     monkeypatch.setattr(policy, "email_event_apply", real_apply)
-    assert services.email_events_drain(retry_failed=True) == {"processed": 1, "failed": 0}
+    assert delivery.email_events_drain(retry_failed=True) == {"processed": 1, "failed": 0}
     row.refresh_from_db()
     assert (row.outcome, row.error, row.attempts) == ("unmatched", "", 3)
     assert row.processed_at is not None
@@ -207,10 +207,10 @@ def test_an_event_failing_every_time_is_left_for_a_human(monkeypatch):
     monkeypatch.setattr(
         policy, "email_event_apply", lambda event: (_ for _ in ()).throw(ValueError("bad"))
     )
-    for _ in range(services.DRAIN_MAX_ATTEMPTS + 3):
-        services.email_events_drain(retry_failed=True)
+    for _ in range(delivery.DRAIN_MAX_ATTEMPTS + 3):
+        delivery.email_events_drain(retry_failed=True)
     row = EmailEvent.objects.get(pk=event_id)
-    assert row.attempts == services.DRAIN_MAX_ATTEMPTS
+    assert row.attempts == delivery.DRAIN_MAX_ATTEMPTS
     assert row.outcome == "failed" and row.processed_at is None  # kept, visible in the admin
 
 
@@ -243,12 +243,12 @@ def test_concurrent_drains_skip_rows_another_drain_holds():
     thread.start()
     assert locked.wait(10)
     try:
-        assert services.email_events_drain() == {"processed": 2, "failed": 0}
+        assert delivery.email_events_drain() == {"processed": 2, "failed": 0}
         assert EmailEvent.objects.get(pk=ids[0]).processed_at is None
     finally:
         release.set()
         thread.join(10)
-    assert services.email_events_drain() == {"processed": 1, "failed": 0}
+    assert delivery.email_events_drain() == {"processed": 1, "failed": 0}
     assert not EmailEvent.objects.filter(processed_at__isnull=True).exists()
 
 
@@ -310,7 +310,7 @@ def test_one_deferred_drain_covers_every_event_of_its_window(client, broker):
     assert post(client, bounce(34)).status_code == 200
     assert len(broker()) == 1
     # The worker runs the drain: every event of both windows is processed.
-    assert services.email_events_drain() == {"processed": 4, "failed": 0}
+    assert delivery.email_events_drain() == {"processed": 4, "failed": 0}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -346,4 +346,4 @@ def test_a_broker_outage_at_kick_time_loses_nothing(client, broker, caplog):
     assert post(client, bounce(53)).status_code == 200
     assert len(broker()) == 1
     # That drain processes the events whose kicks failed or were skipped too.
-    assert services.email_events_drain() == {"processed": 3, "failed": 0}
+    assert delivery.email_events_drain() == {"processed": 3, "failed": 0}

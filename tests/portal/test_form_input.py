@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.utils import translation
 
 from billing.forms import CustomerCreateForm
-from notifications.forms import TicketForm, TicketReplyForm
+from notifications.tickets.forms import TicketForm, TicketReplyForm
 from portal.forms import (
     MemberInviteForm,
     MemberRoleForm,

@@ -9,8 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Boleto
+from notifications.delivery import STUCK_PENDING_AFTER, STUCK_QUEUED_AFTER
 from notifications.models import OutboundEmail
-from notifications.services import STUCK_PENDING_AFTER, STUCK_QUEUED_AFTER
 from notifications.tasks import delivery_sweep_task
 from schedules.tasks import issue_due_installments_task
 from tests.factories import CustomerFactory, MerchantFactory, ScheduleFactory

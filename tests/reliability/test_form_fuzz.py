@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from billing.models import Boleto, Customer
-from notifications.models import OutboundEmail, SupportTicket, TicketMessage
+from notifications.models import OutboundEmail
+from notifications.tickets.models import SupportTicket, TicketMessage
 from portal.models import Merchant, MerchantChange
 from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
 from tests.factories import CustomerFactory, ScheduleFactory, make_cnpj, make_cpf

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import F
 
 from billing.models import Boleto
+from notifications.delivery import STUCK_PENDING_AFTER
 from notifications.models import OutboundEmail
-from notifications.services import STUCK_PENDING_AFTER
 from notifications.tasks import delivery_sweep_task
 from schedules import dates
 from schedules.generator import installments_issue_due

@@ -31,14 +31,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from billing.models import Boleto, Customer
 from billing.services import boleto_pdf
-from notifications import services as notification_services
-from notifications.models import (
-    EmailEvent,
-    MerchantAlert,
-    OutboundEmail,
-    SupportTicket,
-    TicketMessage,
-)
+from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
+from notifications.tickets import services as ticket_services
+from notifications.tickets.models import SupportTicket, TicketMessage
 from portal import services as portal_services
 from portal.documents import format_document
 from portal.models import Invitation, Membership, Merchant
@@ -259,14 +254,14 @@ def build_tenant_a(client, capture) -> TenantA:
     schedule_services.schedule_cancel(schedule=cancelled, actor=owner)
     cancelled.refresh_from_db()
 
-    ticket = notification_services.ticket_create(
+    ticket = ticket_services.ticket_create(
         merchant=merchant,
         actor=owner,
         subject="Pergunta sigilosa sobre a Zuleica",
         message="Primeira mensagem sigilosa do lojista Alfa",
         schedule=deactivated,
     )
-    notification_services.ticket_reply(
+    ticket_services.ticket_reply(
         ticket=ticket, actor=member.user, message="Segunda mensagem sigilosa do lojista Alfa"
     )
     alert = MerchantAlert.objects.get(schedule=deactivated, kind=MerchantAlert.Kind.DEACTIVATED)

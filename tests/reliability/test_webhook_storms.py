@@ -36,9 +36,9 @@ from hypothesis import strategies as st
 
 from billing.models import Boleto
 from billing.services import boleto_pdf
+from notifications.delivery import delivery_retries_send
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.sending import boleto_send
-from notifications.services import delivery_retries_send
 from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleEvent
 from tests.factories import ScheduleFactory

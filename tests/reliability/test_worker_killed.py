@@ -30,7 +30,7 @@ def queued_boletos(monkeypatch, count: int = 6) -> tuple[int, list[int]]:
         ScheduleFactory(
             merchant=merchant, customer=CustomerFactory(merchant=merchant), first_due_date=first_due
         )
-    monkeypatch.setattr("notifications.services.delivery_hand_off_on_commit", lambda batch: None)
+    monkeypatch.setattr("notifications.delivery.delivery_hand_off_on_commit", lambda batch: None)
     installments_issue_due()
     boletos = Boleto.objects.filter(merchant=merchant, status="issued")
     boletos.update(delivery_status="queued", handed_off_at=timezone.now())

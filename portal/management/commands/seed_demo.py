@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from billing.models import Boleto
 from billing.services import customer_create
+from notifications.alerts import merchant_alert_email
+from notifications.delivery import delivery_hand_off
 from notifications.models import MerchantAlert, OutboundEmail
-from notifications.policy import COMPLAINT, DELIVERED, HARD, SOFT
 from notifications.sending import boleto_send
-from notifications.services import delivery_hand_off, merchant_alert_email
 from notifications.simulation import SimulationError, delivery_event_simulate
+from notifications.vocabulary import EmailState
 from portal.models import Membership, Merchant
 from schedules.generator import installments_issue_due
 from schedules.models import DeactivationCause, Schedule
@@ -170,9 +171,9 @@ class Command(BaseCommand):
         stops = {}
         if not only:
             causes = [
-                (DeactivationCause.INVALID_ADDRESS, HARD, 40),
-                (DeactivationCause.MAILBOX_FULL, SOFT, 25),
-                (DeactivationCause.SPAM_COMPLAINT, COMPLAINT, 12),
+                (DeactivationCause.INVALID_ADDRESS, EmailState.HARD, 40),
+                (DeactivationCause.MAILBOX_FULL, EmailState.SOFT, 25),
+                (DeactivationCause.SPAM_COMPLAINT, EmailState.COMPLAINT, 12),
             ]
             for schedule, (cause, state, days_ago) in zip(schedules[1:4], causes, strict=True):
                 stops[today - timedelta(days=days_ago)] = (schedule, cause, state)
@@ -233,7 +234,7 @@ class Command(BaseCommand):
                 message_id=make_msgid(domain="boletos.local"),
                 send_status=OutboundEmail.SendStatus.SENT,
                 sent_at=at + timedelta(minutes=2),
-                state=DELIVERED,
+                state=EmailState.DELIVERED,
                 last_event_at=at + timedelta(minutes=3),
             )
             for boleto in issued

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from notifications import selectors
-from notifications.services import TICKET_MESSAGE_EMPTY, TICKET_SCHEDULE_NOT_FOUND
+from notifications.tickets import selectors
+from notifications.tickets.services import TICKET_MESSAGE_EMPTY, TICKET_SCHEDULE_NOT_FOUND
 from portal.formfields import PortalFormMixin
 
 MESSAGE_MAX_LENGTH = 5000

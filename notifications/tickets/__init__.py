@@ -1,0 +1,1 @@
+"""Support tickets (chamados): models, services, selectors, views, forms, admin and tasks."""
