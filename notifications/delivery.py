@@ -23,6 +23,7 @@ from notifications import policy
 from notifications.classifier import classify
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.vocabulary import EmailState
+from portal.formats import datetime_br
 from portal.queue import enqueue_on_commit
 from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
 from schedules.services import event_record
@@ -392,7 +393,7 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
             continue  # an older attempt of the same boleto
         seen.add(outbound.boleto_id)
         schedule = outbound.schedule
-        sent_at = timezone.localtime(outbound.sent_at).strftime("%d/%m/%Y %H:%M")
+        sent_at = datetime_br(outbound.sent_at)
         _, new = MerchantAlert.objects.get_or_create(
             boleto_id=outbound.boleto_id,
             kind=MerchantAlert.Kind.DELIVERY_UNCONFIRMED,

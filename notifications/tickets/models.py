@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.formats import datetime_br
 from portal.models import MerchantOwnedModel
 from schedules.models import DeactivationCause
 
@@ -136,4 +137,4 @@ class TicketMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ticket} ({self.created_at:%d/%m/%Y %H:%M})"
+        return f"{self.ticket} ({datetime_br(self.created_at)})"
