@@ -4,6 +4,7 @@ from django.urls import include, path, register_converter
 
 from portal import views
 from portal.converters import IdConverter
+from portal.dashboard import DashboardView
 
 register_converter(IdConverter, "id")
 
@@ -11,7 +12,7 @@ admin.site.site_header = "Portal de Boletos — Suporte"
 admin.site.site_title = "Portal de Boletos"
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("", DashboardView.as_view(), name="dashboard"),
     path("entrar/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
     # Esqueci minha senha (also the "defina sua senha" link of an invitation).
