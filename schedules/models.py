@@ -47,6 +47,15 @@ class DeactivationCause(models.TextChoices):
     OTHER = "other", _("Outro motivo")
 
 
+# The customer received the boleto and asked not to get these emails (complaint, unsubscribe):
+# nothing was "not delivered" and there is no address to fix; only their consent reopens email.
+CONSENT_CAUSES = frozenset({DeactivationCause.SPAM_COMPLAINT, DeactivationCause.UNSUBSCRIBED})
+
+
+def needs_consent(cause: str) -> bool:
+    return cause in CONSENT_CAUSES
+
+
 class Schedule(MerchantOwnedModel):
     """A recurring rule (agendamento): issues installments until the merchant cancels it."""
 

@@ -15,7 +15,6 @@ from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from billing.models import Boleto, Customer
 from billing.services import BOLETO_ZIP_LIMIT
-from notifications.alert_texts import CONSENT_CAUSES
 from portal.formats import date_br, datetime_br
 from portal.formtokens import AlreadySubmitted
 from portal.templatetags.money import format_brl
@@ -31,7 +30,13 @@ from schedules.forms import (
     ScheduleForm,
     keep_errors_only,
 )
-from schedules.models import DeactivationCause, Frequency, Schedule, ScheduleStatus
+from schedules.models import (
+    CONSENT_CAUSES,
+    DeactivationCause,
+    Frequency,
+    Schedule,
+    ScheduleStatus,
+)
 from schedules.search import schedule_number_in
 
 PAGE_SIZE = 25
@@ -92,7 +97,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                     "at": datetime_br(at),
                     "at_iso": at.isoformat(),
                     "reactivate_url": reactivate(schedule.number),
-                    # Complaint / unsubscribe: no email to fix (notifications/alert_texts.py).
+                    # Complaint / unsubscribe: no email to fix (schedules.models.CONSENT_CAUSES).
                     "consent": schedule.deactivation_cause in CONSENT_CAUSES,
                     "boleto_id": str(boleto.pk) if boleto else "",
                     "boleto_label": (
