@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import amount_field, amount_in_range
@@ -174,8 +175,6 @@ class Schedule(MerchantOwnedModel):
         return f"#{self.number}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("schedules:detail", kwargs={"number": self.number})
 
     def clean(self):
