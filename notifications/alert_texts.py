@@ -4,11 +4,9 @@ schedules.selectors.CAUSE_HINTS."""
 
 from django.utils.translation import gettext_lazy as _
 
-from schedules.models import DeactivationCause
+from schedules.models import CONSENT_CAUSES, DeactivationCause, needs_consent
 
-# The customer received the boleto and asked not to get these emails (complaint, unsubscribe):
-# nothing was "not delivered" and there is no address to fix; only their consent reopens email.
-CONSENT_CAUSES = frozenset({DeactivationCause.SPAM_COMPLAINT, DeactivationCause.UNSUBSCRIBED})
+__all__ = ["CONSENT_CAUSES", "alert_action", "needs_consent"]
 
 _DEACTIVATED_ACTIONS = {
     DeactivationCause.SPAM_COMPLAINT: _(
@@ -27,10 +25,6 @@ _DEACTIVATED_ACTIONS = {
 }
 _DEACTIVATED_DEFAULT = _("Corrija o e-mail do cliente e reative o agendamento")
 _FAILING_DEFAULT = _("Confira o e-mail do cliente")
-
-
-def needs_consent(cause: str) -> bool:
-    return cause in CONSENT_CAUSES
 
 
 def alert_action(*, kind: str, cause: str) -> str:

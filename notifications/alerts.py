@@ -29,6 +29,13 @@ def alerts_acknowledge(*, merchant_id: int, now=None, **lookup) -> int:
     ).update(acknowledged_at=now or timezone.now())
 
 
+def schedule_state_changed_receiver(sender, *, schedule, at, **kwargs) -> int:
+    """schedules.signals.schedule_state_changed (inside the merchant's reactivation or
+    cancellation): the schedule's open alerts are resolved by what the merchant just did; they
+    leave the banner."""
+    return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=at)
+
+
 def merchant_alert_email(*, alert_id: int) -> bool:
     """Email an alert (deactivation, or a first delivery failure being retried) to the
     merchant's alert address, once."""

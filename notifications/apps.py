@@ -8,8 +8,28 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notificações")
 
     def ready(self):
+        # Imported here: models and the modules that use them load only once the app registry
+        # is ready, which ready() is the first moment of.
         from anymail.signals import tracking
 
+        from notifications import timeline
+        from notifications.alerts import schedule_state_changed_receiver
+        from notifications.delivery import boletos_issued_receiver
         from notifications.inbox import tracking_receiver
+        from notifications.selectors import schedule_alert_diagnostic, schedule_email_suspect_event
+        from schedules import extensions
+        from schedules.signals import boletos_issued, schedule_state_changed
 
         tracking.connect(tracking_receiver, dispatch_uid="notifications.inbox.tracking")
+        boletos_issued.connect(boletos_issued_receiver, dispatch_uid="notifications.boletos_issued")
+        schedule_state_changed.connect(
+            schedule_state_changed_receiver, dispatch_uid="notifications.schedule_state_changed"
+        )
+        for source in timeline.SOURCES:
+            extensions.timeline_sources.register(source, uid=f"notifications.{source.__name__}")
+        extensions.deactivation_diagnostics.register(
+            schedule_alert_diagnostic, uid="notifications.alert_diagnostic"
+        )
+        extensions.email_suspects.register(
+            schedule_email_suspect_event, uid="notifications.email_suspect"
+        )

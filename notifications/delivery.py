@@ -44,6 +44,11 @@ def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) ->
         )
 
 
+def boletos_issued_receiver(sender, *, boleto_ids_by_merchant, **kwargs) -> None:
+    """schedules.signals.boletos_issued (after commit): hand the batch to delivery."""
+    delivery_hand_off_on_commit(boleto_ids_by_merchant)
+
+
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
     """Record that pending boletos reached the delivery queue and queue one send per boleto
     (the send renders and stores the PDF). Safe to run twice (status guards)."""

@@ -44,13 +44,7 @@ class CurrentMerchantMiddleware:
 
 def merchant_context(request):
     merchant = getattr(request, "merchant", None)
-    context = {"merchant": merchant}
-    if merchant is not None:
-        from notifications.selectors import alerts_open
-
-        # Lazy: evaluated only by templates that show the banner.
-        context["open_alerts"] = lambda: list(alerts_open(merchant=merchant))
-    return context
+    return {"merchant": merchant}
 
 
 def get_for_merchant_or_404(model, merchant, **lookup):

@@ -1,17 +1,28 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
+import schedules.urls
+from notifications import views as notifications_views
 from portal import views
-from portal.converters import IdConverter
-
-register_converter(IdConverter, "id")
+from portal.dashboard import DashboardView
 
 admin.site.site_header = "Portal de Boletos — Suporte"
 admin.site.site_title = "Portal de Boletos"
 
+# The schedule pages: schedules' own, plus "Reenviar boleto", a view of notifications (which owns
+# the resend) that schedules cannot import; same URL and name (schedules:boleto_resend).
+schedule_urls = [
+    *schedules.urls.urlpatterns,
+    path(
+        "<id:number>/parcelas/<int:sequence>/reenviar/",
+        notifications_views.BoletoResendView.as_view(),
+        name="boleto_resend",
+    ),
+]
+
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("", DashboardView.as_view(), name="dashboard"),
     path("entrar/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
     # Esqueci minha senha (also the "defina sua senha" link of an invitation).
@@ -34,7 +45,7 @@ urlpatterns = [
     # The link of an invitation email (the token is the credential; see InvitationView).
     path("convites/<str:token>/", views.InvitationView.as_view(), name="invitation"),
     path("configuracoes/", include("portal.account_urls")),
-    path("agendamentos/", include("schedules.urls")),
+    path("agendamentos/", include((schedule_urls, "schedules"))),
     path("", include("billing.urls")),
     path("", include("notifications.urls")),
     path("healthz", views.healthz, name="healthz"),

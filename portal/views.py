@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
 from portal import selectors, services
+from portal.celery import app
 from portal.client_ip import client_ip
 from portal.documents import format_document
 from portal.forms import (
@@ -28,20 +29,8 @@ from portal.forms import (
 from portal.models import Membership
 from portal.pix_keys import pix_key_kind
 from portal.tenancy import SESSION_MERCHANT_KEY, MerchantRequiredMixin
-from schedules.selectors import boleto_recent, schedule_counts
 
 logger = logging.getLogger(__name__)
-
-
-class DashboardView(MerchantRequiredMixin, TemplateView):
-    template_name = "portal/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        merchant = self.request.merchant
-        context["counts"] = schedule_counts(merchant=merchant)
-        context["recent_boletos"] = boleto_recent(merchant=merchant)
-        return context
 
 
 def _database_ok() -> bool:
@@ -55,8 +44,6 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    from portal.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)

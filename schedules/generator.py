@@ -33,6 +33,7 @@ from billing.models import Boleto
 from portal.models import Merchant
 from schedules import dates
 from schedules.models import Schedule, ScheduleStatus
+from schedules.signals import boletos_issued_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -294,11 +295,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     run.skipped += len(installments) - issued
     run.schedules += len(rows)
     run.batches += 1
-    if issued_by_merchant:
-        # In-function: notifications imports schedules (its policy deactivates schedules).
-        from notifications.delivery import delivery_hand_off_on_commit
-
-        delivery_hand_off_on_commit(issued_by_merchant)
+    boletos_issued_on_commit(issued_by_merchant)
 
 
 def _number(

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import amount_field, amount_in_range
@@ -45,6 +46,15 @@ class DeactivationCause(models.TextChoices):
     PROVIDER_BLOCKED = "provider_blocked", _("Mensagem recusada pelo servidor do cliente")
     SENDING_PROBLEM = "sending_problem", _("Problema no envio")
     OTHER = "other", _("Outro motivo")
+
+
+# The customer received the boleto and asked not to get these emails (complaint, unsubscribe):
+# nothing was "not delivered" and there is no address to fix; only their consent reopens email.
+CONSENT_CAUSES = frozenset({DeactivationCause.SPAM_COMPLAINT, DeactivationCause.UNSUBSCRIBED})
+
+
+def needs_consent(cause: str) -> bool:
+    return cause in CONSENT_CAUSES
 
 
 class Schedule(MerchantOwnedModel):
@@ -165,8 +175,6 @@ class Schedule(MerchantOwnedModel):
         return f"#{self.number}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("schedules:detail", kwargs={"number": self.number})
 
     def clean(self):

@@ -13,9 +13,16 @@ from billing.models import Boleto
 from portal.models import Merchant
 from portal.pagination import DeferredJoinPaginator
 from portal.timezones import business_day_start
-from schedules import dates
+from schedules import dates, extensions
 from schedules.filters import ScheduleListFilters
-from schedules.models import DeactivationCause, Schedule, ScheduleStatus, ScheduleStatusCount
+from schedules.models import (
+    DeactivationCause,
+    Schedule,
+    ScheduleEvent,
+    ScheduleStatus,
+    ScheduleStatusCount,
+    needs_consent,
+)
 from schedules.search import customer_text_matches, schedule_number_in
 
 
@@ -243,10 +250,8 @@ def sequence_list(sequences) -> str:
 
 def schedule_deactivation(*, schedule: Schedule) -> dict | None:
     """Why a deactivated schedule stopped: the cause in plain words, what to do, the provider's
-    diagnostic (recorded with the deactivation in the history, or on its alert) and when."""
-    from notifications.models import MerchantAlert
-    from schedules.models import ScheduleEvent
-
+    diagnostic (recorded with the deactivation in the history, or else by a
+    ``deactivation_diagnostics`` provider: notifications' alert) and when."""
     if schedule.status != ScheduleStatus.DEACTIVATED:
         return None
     event = (
@@ -257,18 +262,7 @@ def schedule_deactivation(*, schedule: Schedule) -> dict | None:
     )
     diagnostic = (event.data.get("diagnostic") or "") if event else ""
     if not diagnostic:
-        alert = (
-            MerchantAlert.objects.filter(
-                schedule=schedule,
-                kind=MerchantAlert.Kind.DEACTIVATED,
-                schedule_epoch=schedule.epoch,
-            )
-            .only("diagnostic")
-            .first()
-        )
-        diagnostic = alert.diagnostic if alert else ""
-    from notifications.alert_texts import needs_consent
-
+        diagnostic = extensions.deactivation_diagnostics.first(schedule) or ""
     return {
         "cause": schedule.deactivation_cause,
         # Complaint / unsubscribe: nothing to "fix"; reactivating needs the customer's consent.
@@ -281,29 +275,12 @@ def schedule_deactivation(*, schedule: Schedule) -> dict | None:
 
 
 def schedule_email_suspect(*, schedule: Schedule):
-    """The provider event that made the customer's current address suspect, or None.
-
-    An ESP still retrying reported that the receiver called the address nonexistent (Brevo
-    ``deferred`` with 5.1.1): the policy recorded the effect ``suspect`` and changed nothing
-    else. The address stays suspect until that email is delivered or fails for good, a new
-    reactivation starts another epoch, or the address changes. One query."""
-    from notifications.models import EmailEvent
-    from notifications.policy import DELIVERED
-
+    """Why the customer's current address is suspect (notifications: the provider event that
+    called it nonexistent while still retrying), or None; asked of the ``email_suspects``
+    providers, only for an active schedule."""
     if schedule.status != ScheduleStatus.ACTIVE:
         return None
-    return (
-        EmailEvent.objects.filter(
-            outbound_email__schedule=schedule,
-            outbound_email__schedule_epoch=schedule.epoch,
-            outbound_email__recipient__iexact=schedule.customer.email,
-            outbound_email__state__lt=DELIVERED,
-            effect=EmailEvent.Effect.SUSPECT,
-        )
-        .only("diagnostic", "enhanced_status", "received_at")
-        .order_by("-received_at", "-id")
-        .first()
-    )
+    return extensions.email_suspects.first(schedule)
 
 
 def schedule_undelivered_boletos(*, schedule: Schedule):
@@ -424,8 +401,6 @@ def schedule_installments(*, schedule: Schedule):
 
 def schedule_skipped_on_reactivation(*, schedule: Schedule) -> set[int]:
     """Sequences the merchant chose to skip when reactivating (not skipped for being late)."""
-    from schedules.models import ScheduleEvent
-
     skipped: set[int] = set()
     for data in ScheduleEvent.objects.filter(
         schedule=schedule, kind=ScheduleEvent.Kind.INSTALLMENTS_SKIPPED

@@ -22,6 +22,7 @@ from portal.models import Merchant
 from portal.queue import enqueue_on_commit
 from schedules import dates, generator, selectors
 from schedules.models import DeactivationCause, Schedule, ScheduleEvent, ScheduleStatus
+from schedules.signals import boletos_issued_on_commit, schedule_state_changed
 from schedules.tasks import issue_installments_for_schedule_task
 
 logger = logging.getLogger(__name__)
@@ -181,15 +182,6 @@ def schedule_create_with_new_customer(
         )
 
 
-def _alerts_resolve(*, schedule: Schedule, now) -> int:
-    """The schedule's open alerts are resolved by what the merchant just did (reactivated or
-    cancelled it): they leave the banner."""
-    # In-function: notifications imports this module (its policy deactivates schedules).
-    from notifications.alerts import alerts_acknowledge
-
-    return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=now)
-
-
 def _lock(schedule: Schedule) -> Schedule:
     return Schedule.objects.select_for_update().get(
         pk=schedule.pk, merchant_id=schedule.merchant_id
@@ -210,7 +202,9 @@ def schedule_cancel(*, schedule: Schedule, actor=None) -> Schedule:
         event_record(
             schedule=locked, kind=ScheduleEvent.Kind.CANCELLED, actor=actor, previous=previous
         )
-        _alerts_resolve(schedule=locked, now=locked.cancelled_at)
+        schedule_state_changed.send(
+            sender=Schedule, schedule=locked, state=locked.status, at=locked.cancelled_at
+        )
     return locked
 
 
@@ -500,9 +494,6 @@ def schedule_reactivate(
     REACTIVATED (with every choice and the actor). The generator runs for the schedule after
     commit, as at creation.
     """
-    # In-function: notifications imports this module (its policy deactivates schedules).
-    from notifications.delivery import delivery_hand_off_on_commit
-
     today = today or timezone.localdate()
     email = _reactivation_input_clean(email=email, missed_choice=missed_choice)
     with transaction.atomic():
@@ -545,9 +536,9 @@ def schedule_reactivate(
             issued_with_new_due_date=new_due_dates,
             resent=result.resent,
         )
-        _alerts_resolve(schedule=locked, now=now)
+        schedule_state_changed.send(sender=Schedule, schedule=locked, state=locked.status, at=now)
         if to_deliver:
-            delivery_hand_off_on_commit({locked.merchant_id: to_deliver})
+            boletos_issued_on_commit({locked.merchant_id: to_deliver})
         if result.issued and len(new_due_dates) < len(request.missed):
             _missed_issue_rest(locked, request, today=today)
         enqueue_on_commit(

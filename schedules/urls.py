@@ -3,6 +3,7 @@ from django.urls import path
 from schedules import views
 
 app_name = "schedules"
+# Also in this namespace, added by portal/urls.py: "boleto_resend" (notifications' view).
 urlpatterns = [
     path("", views.ScheduleListView.as_view(), name="list"),
     path("exportar.csv", views.ScheduleExportView.as_view(), name="export"),
@@ -11,9 +12,4 @@ urlpatterns = [
     path("<id:number>/", views.ScheduleDetailView.as_view(), name="detail"),
     path("<id:number>/cancelar/", views.ScheduleCancelView.as_view(), name="cancel"),
     path("<id:number>/reativar/", views.ScheduleReactivateView.as_view(), name="reactivate"),
-    path(
-        "<id:number>/parcelas/<int:sequence>/reenviar/",
-        views.BoletoResendView.as_view(),
-        name="boleto_resend",
-    ),
 ]

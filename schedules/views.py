@@ -15,7 +15,6 @@ from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from billing.models import Boleto, Customer
 from billing.services import BOLETO_ZIP_LIMIT
-from notifications.alert_texts import CONSENT_CAUSES
 from portal.formats import date_br, datetime_br
 from portal.formtokens import AlreadySubmitted
 from portal.templatetags.money import format_brl
@@ -31,7 +30,13 @@ from schedules.forms import (
     ScheduleForm,
     keep_errors_only,
 )
-from schedules.models import DeactivationCause, Frequency, Schedule, ScheduleStatus
+from schedules.models import (
+    CONSENT_CAUSES,
+    DeactivationCause,
+    Frequency,
+    Schedule,
+    ScheduleStatus,
+)
 from schedules.search import schedule_number_in
 
 PAGE_SIZE = 25
@@ -92,7 +97,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                     "at": datetime_br(at),
                     "at_iso": at.isoformat(),
                     "reactivate_url": reactivate(schedule.number),
-                    # Complaint / unsubscribe: no email to fix (notifications/alert_texts.py).
+                    # Complaint / unsubscribe: no email to fix (schedules.models.CONSENT_CAUSES).
                     "consent": schedule.deactivation_cause in CONSENT_CAUSES,
                     "boleto_id": str(boleto.pk) if boleto else "",
                     "boleto_label": (
@@ -525,46 +530,3 @@ class ScheduleCancelView(MerchantRequiredMixin, View):
                 request, _("Agendamento nº %(number)s cancelado.") % {"number": schedule.number}
             )
         return redirect(schedule)
-
-
-class BoletoResendView(MerchantRequiredMixin, View):
-    """Reenviar boleto: a confirmation page (GET), then the resend (POST), for an issued boleto
-    of an active schedule of the merchant (another merchant's is a 404)."""
-
-    template_name = "schedules/boleto_resend_confirm.html"
-
-    def _objects(self, request, number, sequence):
-        schedule = get_for_merchant_or_404(Schedule, request.merchant, number=number)
-        boleto = get_for_merchant_or_404(
-            Boleto, request.merchant, schedule=schedule, sequence=sequence
-        )
-        return schedule, boleto
-
-    def get(self, request, number, sequence):
-        schedule, boleto = self._objects(request, number, sequence)
-        return render(request, self.template_name, {"schedule": schedule, "boleto": boleto})
-
-    def post(self, request, number, sequence):
-        from notifications.delivery import boleto_resend
-
-        schedule, boleto = self._objects(request, number, sequence)
-        try:
-            resent = boleto_resend(
-                merchant_id=request.merchant.pk,
-                schedule_id=schedule.pk,
-                boleto_id=boleto.pk,
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            params = {"n": boleto.sequence, "to": schedule.customer.email}
-            if resent:
-                messages.success(
-                    request, _("Boleto da parcela %(n)s enviado novamente para %(to)s.") % params
-                )
-            else:
-                messages.info(
-                    request, _("O reenvio do boleto da parcela %(n)s já foi solicitado.") % params
-                )
-        return redirect(reverse("schedules:detail", args=[schedule.number]) + "#parcelas")
