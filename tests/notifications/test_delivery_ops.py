@@ -326,8 +326,11 @@ def test_one_key_value_line_per_send_webhook_and_decision(
         fields(r.getMessage()) for r in caplog.records if "event=boleto_sent" in r.message
     ]
     assert sent_line["boleto"] == str(other.boleto_id)
-    assert sent_line["schedule"] == str(other.schedule.number)
+    assert sent_line["schedule_id"] == str(other.schedule_id)
+    assert sent_line["schedule_number"] == str(other.schedule.number)
+    assert "schedule" not in sent_line  # never a bare schedule=: id or number, named
     assert (sent_line["status"], sent_line["attempt"]) == ("sent", "1")
+    assert sent_line["decision"] == "sent"
 
 
 def test_decision_lines_for_unmatched_and_duplicate_replays(
