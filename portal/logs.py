@@ -11,7 +11,8 @@
   ``schedule``.
 - ``None`` is written ``-``; a value with a space, a quote, an ``=`` or nothing at all is
   written between double quotes (``\\`` and ``"`` escaped, line breaks as ``\\n``), so a line
-  always splits back into its fields; dates and datetimes are ISO 8601.
+  always splits back into its fields; dates and datetimes are ISO 8601; a list is its items
+  joined by commas (``skipped=2,3``; empty: ``""``).
 - Nothing is formatted when the logger does not emit ``level``.
 """
 
@@ -29,6 +30,8 @@ def log_value(value: object) -> str:
         return "-"
     if isinstance(value, datetime | date):
         text = value.isoformat()
+    elif isinstance(value, list | tuple | set | frozenset):
+        text = ",".join(log_value(item) for item in value)
     else:
         text = str(value)
     if text and not _NEEDS_QUOTES.intersection(text):

@@ -63,6 +63,9 @@ def test_fixed_keys_not_given_are_left_out_and_none_is_a_dash():
         (Decimal("10.50"), "10.50"),
         (date(2026, 3, 5), "2026-03-05"),
         (datetime(2026, 3, 5, 12, 30, tzinfo=UTC), "2026-03-05T12:30:00+00:00"),
+        ([2, 3], "2,3"),
+        ((), '""'),
+        (["a b", None], '"\\"a b\\",-"'),
     ],
 )
 def test_values_are_quoted_only_when_needed(value, written):
