@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 
 from notifications import coordination
 from notifications.models import MerchantAlert
+from portal.logs import log_decision
 from portal.templatetags.money import format_brl
 from portal.text import header_text
 from schedules.models import DeactivationCause
@@ -100,7 +101,16 @@ def ops_alert(
     raises, so the task's retry can send it."""
     key = f"notifications:ops-alert:{cause}"
     if not coordination.first_in_window(key, settings.OPS_ALERT_INTERVAL):
-        logger.info("event=ops_alert_throttled cause=%s email_event=%s", cause, email_event_id)
+        log_decision(
+            logger,
+            "ops_alert_throttled",
+            merchant=merchant_id,
+            schedule_number=schedule_number,
+            boleto=boleto_id,
+            decision="log_only",
+            cause=cause,
+            email_event=email_event_id,
+        )
         return False
     label = DeactivationCause(cause).label if cause in DeactivationCause.values else cause
     minutes = settings.OPS_ALERT_INTERVAL // 60
@@ -133,10 +143,16 @@ def ops_alert(
     except Exception:
         coordination.release(key)
         raise
-    logger.warning(
-        "event=ops_alert_sent cause=%s email_event=%s to=%s",
-        cause,
-        email_event_id,
-        ",".join(settings.OPS_ALERT_EMAILS) or "ADMINS",
+    log_decision(
+        logger,
+        "ops_alert_sent",
+        level=logging.WARNING,
+        merchant=merchant_id,
+        schedule_number=schedule_number,
+        boleto=boleto_id,
+        decision="emailed",
+        cause=cause,
+        email_event=email_event_id,
+        to=",".join(settings.OPS_ALERT_EMAILS) or "ADMINS",
     )
     return True

@@ -24,6 +24,7 @@ from notifications.classifier import classify
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.vocabulary import EmailState
 from portal.formats import datetime_br
+from portal.logs import log_decision
 from portal.queue import enqueue_on_commit
 from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
 from schedules.services import event_record
@@ -149,11 +150,14 @@ def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> di
                 except Exception as exc:
                     failed_ids.append(stored.pk)
                     attempts = stored.attempts  # incremented before the failure
-                    logger.exception(
-                        "event=email_event_failed email_event=%s attempts=%s error=%s",
-                        stored.pk,
-                        attempts,
-                        type(exc).__name__,
+                    log_decision(
+                        logger,
+                        "email_event_failed",
+                        level=logging.ERROR,
+                        exc_info=True,
+                        email_event=stored.pk,
+                        attempts=attempts,
+                        error=type(exc).__name__,
                     )
                     EmailEvent.objects.filter(pk=stored.pk).update(
                         attempts=attempts,
@@ -162,7 +166,7 @@ def email_events_drain(*, retry_failed: bool = False, limit: int = 20_000) -> di
                     )
     result = {"processed": done, "failed": len(failed_ids)}
     if done or failed_ids:
-        logger.info("event=email_events_drained processed=%s failed=%s", done, len(failed_ids))
+        log_decision(logger, "email_events_drained", processed=done, failed=len(failed_ids))
     return result
 
 
@@ -193,12 +197,18 @@ def email_events_rematch(*, now=None, limit: int = 5_000) -> dict[str, int]:
                 with transaction.atomic():
                     _email_event_classify_apply(stored)
             except Exception:
-                logger.exception("event=email_event_rematch_failed email_event=%s", stored.pk)
+                log_decision(
+                    logger,
+                    "email_event_rematch_failed",
+                    level=logging.ERROR,
+                    exc_info=True,
+                    email_event=stored.pk,
+                )
                 continue
             tried += 1
             matched += stored.outcome != EmailEvent.Outcome.UNMATCHED
     if matched:
-        logger.info("event=email_events_rematched tried=%s matched=%s", tried, matched)
+        log_decision(logger, "email_events_rematched", tried=tried, matched=matched)
     return {"tried": tried, "matched": matched}
 
 
@@ -243,7 +253,9 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
         boleto__delivery_status=Boleto.DeliveryStatus.SENT,
     ).count()
     if silent:
-        logger.warning("event=emails_without_events count=%s older_than_h=24", silent)
+        log_decision(
+            logger, "emails_without_events", level=logging.WARNING, count=silent, older_than_h=24
+        )
     result = {
         "handed_off": sum(len(ids) for ids in pending.values()),
         "requeued": len(stuck),
@@ -252,7 +264,7 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
         "silent": silent,
         "unconfirmed_alerts": delivery_unconfirmed_flag(now=now),
     }
-    logger.info("event=delivery_sweep %s", " ".join(f"{k}={v}" for k, v in result.items()))
+    log_decision(logger, "delivery_sweep", **result)
     return result
 
 
@@ -281,7 +293,7 @@ def delivery_retries_send(*, now=None, limit: int = 5_000) -> int:
         )
         for merchant_id, boleto_id in due:
             enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto_id)
-    logger.info("event=delivery_retries_queued count=%s", len(due))
+    log_decision(logger, "delivery_retries_queued", count=len(due))
     return len(due)
 
 
@@ -352,12 +364,15 @@ def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=N
             previous_delivery=previous,
         )
         enqueue_on_commit(boleto_send_task, merchant_id=merchant_id, boleto_id=boleto.pk)
-    logger.info(
-        "event=boleto_resend_requested merchant=%s schedule=%s boleto=%s previous=%s",
-        merchant_id,
-        schedule.number,
-        boleto.pk,
-        previous,
+    log_decision(
+        logger,
+        "boleto_resend_requested",
+        merchant=merchant_id,
+        schedule_id=schedule.pk,
+        schedule_number=schedule.number,
+        boleto=boleto.pk,
+        decision="queued",
+        previous=previous,
     )
     return True
 
@@ -411,14 +426,17 @@ def delivery_unconfirmed_flag(*, now=None) -> int:
         )
         if new:
             created += 1
-            logger.warning(
-                "event=delivery_unconfirmed merchant=%s schedule=%s boleto=%s attempt=%s "
-                "state=%s sent_at=%s",
-                outbound.merchant_id,
-                schedule.number,
-                outbound.boleto_id,
-                outbound.attempt,
-                EmailState(outbound.state).name.lower(),
-                outbound.sent_at.isoformat(),
+            log_decision(
+                logger,
+                "delivery_unconfirmed",
+                level=logging.WARNING,
+                merchant=outbound.merchant_id,
+                schedule_id=schedule.pk,
+                schedule_number=schedule.number,
+                boleto=outbound.boleto_id,
+                decision="merchant_alerted",
+                attempt=outbound.attempt,
+                state=EmailState(outbound.state).name.lower(),
+                sent_at=outbound.sent_at,
             )
     return created

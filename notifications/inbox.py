@@ -40,6 +40,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from notifications.models import EmailEvent
+from portal.logs import log_decision
 
 logger = logging.getLogger(__name__)
 
@@ -248,14 +249,15 @@ def email_event_store(*, event, esp_name: str) -> int | None:
         }
     )
     if new_id is None:
-        logger.debug("event=webhook_duplicate esp=%s key=%s", esp_name, key[:12])
+        log_decision(logger, "webhook_duplicate", level=logging.DEBUG, esp=esp_name, key=key[:12])
         return None
-    logger.info(
-        "event=webhook_stored esp=%s email_event=%s event_type=%s message_id=%s",
-        esp_name,
-        new_id,
-        event.event_type,
-        message_id or "-",
+    log_decision(
+        logger,
+        "webhook_stored",
+        esp=esp_name,
+        email_event=new_id,
+        event_type=event.event_type,
+        message_id=message_id or None,
     )
     # Runs at once in autocommit (the webhook), after commit inside a transaction (send-time
     # refusals, tests).
@@ -282,7 +284,13 @@ def inbox_kick() -> None:
     try:
         email_events_drain_task.apply_async(countdown=delay if deferred else None)
     except Exception:
-        logger.exception("event=inbox_kick_failed fallback=periodic_drain")
+        log_decision(
+            logger,
+            "inbox_kick_failed",
+            level=logging.ERROR,
+            exc_info=True,
+            decision="periodic_drain",
+        )
         if deferred:
             # The broker is down: the next requests of this window do not wait on it again
             # (celery retries a publish for ~0.7 s). Their rows are drained by the first kick

@@ -32,6 +32,7 @@ from billing.models import Boleto
 from notifications.alerts import alerts_acknowledge
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.vocabulary import DeliveryAction, EmailState
+from portal.logs import log_decision
 from portal.queue import enqueue_on_commit
 from schedules.models import DeactivationCause, Schedule, ScheduleStatus
 from schedules.services import schedule_deactivate
@@ -59,11 +60,12 @@ def _rank(event: EmailEvent) -> EmailState | None:
 class PolicyResult:
     """What the policy did with one event: the outcome recorded on the event, the decision (and
     the effect derived from it, shown on the timeline), and the facts the decision was about
-    (merchant, schedule number, boleto, attempt; None when the event matched no email)."""
+    (merchant, schedule id and number, boleto, attempt; None when the event matched no email)."""
 
     outcome: str
     decision: str
     merchant: int | None = None
+    schedule_id: int | None = None
     schedule_number: int | None = None
     boleto: int | None = None
     attempt: int | None = None
@@ -76,28 +78,25 @@ def email_event_apply(event: EmailEvent) -> str:
     result = _apply(event)
     result = replace(result, effect=_effect(event, result.decision))
     event.effect = result.effect
-    logger.log(
-        logging.WARNING if result.decision in ("deactivated", "ops_alert") else logging.INFO,
-        "event=delivery_decision email_event=%s esp=%s event_type=%s action=%s cause=%s "
-        "status=%s merchant=%s schedule=%s boleto=%s attempt=%s decision=%s outcome=%s",
-        event.pk,
-        event.esp_name or "-",
-        event.event_type or "-",
-        event.action or "-",
-        event.cause or "-",
-        event.enhanced_status or event.smtp_code or "-",
-        _or_dash(result.merchant),
-        _or_dash(result.schedule_number),
-        _or_dash(result.boleto),
-        _or_dash(result.attempt),
-        result.decision,
-        result.outcome,
+    log_decision(
+        logger,
+        "delivery_decision",
+        level=logging.WARNING if result.decision in ("deactivated", "ops_alert") else logging.INFO,
+        merchant=result.merchant,
+        schedule_id=result.schedule_id,
+        schedule_number=result.schedule_number,
+        boleto=result.boleto,
+        decision=result.decision,
+        email_event=event.pk,
+        esp=event.esp_name or None,
+        event_type=event.event_type or None,
+        action=event.action or None,
+        cause=event.cause or None,
+        status=event.enhanced_status or event.smtp_code or None,
+        attempt=result.attempt,
+        outcome=result.outcome,
     )
     return result.outcome
-
-
-def _or_dash(value) -> object:
-    return "-" if value is None else value
 
 
 def _effect(event: EmailEvent, decision: str) -> str:
@@ -133,7 +132,7 @@ def _apply(event: EmailEvent) -> PolicyResult:
             .select_related("customer")
             .get(pk=outbound.schedule_id)
         )
-        result = partial(result, schedule_number=schedule.number)
+        result = partial(result, schedule_id=schedule.pk, schedule_number=schedule.number)
         outbound = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
         if event.action == DeliveryAction.SENDER:
             _ops_alert(event, outbound, schedule)
@@ -204,12 +203,16 @@ def _retry(*, boleto: Boleto, outbound: OutboundEmail, delay: int) -> None:
     boleto.delivery_status = Boleto.DeliveryStatus.RETRY
     boleto.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     boleto.save(update_fields=["delivery_status", "next_attempt_at", "updated_at"])
-    logger.info(
-        "event=delivery_retry_scheduled boleto=%s attempt=%s delay_s=%s due=%s",
-        boleto.pk,
-        outbound.attempt + 1,
-        delay,
-        boleto.next_attempt_at.isoformat(),
+    log_decision(
+        logger,
+        "delivery_retry_scheduled",
+        merchant=boleto.merchant_id,
+        schedule_id=boleto.schedule_id,
+        boleto=boleto.pk,
+        decision="retry",
+        attempt=outbound.attempt + 1,
+        delay_s=delay,
+        due=boleto.next_attempt_at,
     )
 
 
@@ -250,14 +253,17 @@ def _alert(schedule: Schedule, boleto: Boleto, event: EmailEvent, *, kind: str) 
     )
     if created:
         enqueue_on_commit(merchant_alert_email_task, alert_id=alert.pk)
-        logger.info(
-            "event=merchant_alert merchant=%s schedule=%s boleto=%s kind=%s cause=%s alert=%s",
-            schedule.merchant_id,
-            schedule.number,
-            boleto.pk,
-            kind,
-            event.cause or "-",
-            alert.pk,
+        log_decision(
+            logger,
+            "merchant_alert",
+            merchant=schedule.merchant_id,
+            schedule_id=schedule.pk,
+            schedule_number=schedule.number,
+            boleto=boleto.pk,
+            decision="alerted",
+            kind=kind,
+            cause=event.cause or None,
+            alert=alert.pk,
         )
     return created
 
@@ -267,17 +273,20 @@ def _ops_alert(event: EmailEvent, outbound: OutboundEmail, schedule: Schedule) -
     emailed after commit (throttled per cause in the task)."""
     from notifications.tasks import ops_alert_task
 
-    logger.error(
-        "event=sender_side_failure email_event=%s esp=%s merchant=%s schedule=%s boleto=%s "
-        "cause=%s status=%s diagnostic=%r",
-        event.pk,
-        event.esp_name or "-",
-        schedule.merchant_id,
-        schedule.number,
-        outbound.boleto_id,
-        event.cause or "-",
-        event.enhanced_status or event.smtp_code or "-",
-        event.diagnostic,
+    log_decision(
+        logger,
+        "sender_side_failure",
+        level=logging.ERROR,
+        merchant=schedule.merchant_id,
+        schedule_id=schedule.pk,
+        schedule_number=schedule.number,
+        boleto=outbound.boleto_id,
+        decision="ops_alert",
+        email_event=event.pk,
+        esp=event.esp_name or None,
+        cause=event.cause or None,
+        status=event.enhanced_status or event.smtp_code or None,
+        diagnostic=event.diagnostic,
     )
     enqueue_on_commit(
         ops_alert_task,

@@ -15,6 +15,7 @@ from billing.febraban import format_linha
 from billing.models import Boleto
 from billing.services import boleto_filename, boleto_pdf
 from notifications.models import OutboundEmail
+from portal.logs import log_decision
 from portal.templatetags.money import format_brl
 from portal.text import header_text
 from schedules.models import ScheduleStatus
@@ -81,11 +82,15 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             .first()
         )
         if boleto is None or boleto.delivery_status != Boleto.DeliveryStatus.QUEUED:
-            logger.info(
-                "event=boleto_send_skipped merchant=%s boleto=%s reason=%s",
-                merchant_id,
-                boleto_id,
-                "not_issued" if boleto is None else f"delivery_{boleto.delivery_status}",
+            log_decision(
+                logger,
+                "boleto_send_skipped",
+                merchant=merchant_id,
+                schedule_id=None if boleto is None else boleto.schedule_id,
+                schedule_number=None if boleto is None else boleto.schedule.number,
+                boleto=boleto_id,
+                decision="skipped",
+                reason="not_issued" if boleto is None else f"delivery_{boleto.delivery_status}",
             )
             return None
         schedule = boleto.schedule
@@ -94,12 +99,15 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             # boleto was queued (a retry, the sweeper, a queued send): kept, visibly not sent.
             boleto.delivery_status = Boleto.DeliveryStatus.WITHHELD
             boleto.save(update_fields=["delivery_status", "updated_at"])
-            logger.info(
-                "event=boleto_send_skipped merchant=%s schedule=%s boleto=%s reason=schedule_%s",
-                merchant_id,
-                schedule.number,
-                boleto_id,
-                schedule_status,
+            log_decision(
+                logger,
+                "boleto_send_skipped",
+                merchant=merchant_id,
+                schedule_id=schedule.pk,
+                schedule_number=schedule.number,
+                boleto=boleto_id,
+                decision="withheld",
+                reason=f"schedule_{schedule_status}",
             )
             return None
         attempt = (
@@ -142,18 +150,21 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
         boleto.save(update_fields=["delivery_status", "updated_at"])
         if outbound.send_status in _REFUSED:
             _refused_at_send(outbound)
-    logger.log(
-        logging.WARNING if outbound.send_status in _REFUSED else logging.INFO,
-        "event=boleto_sent merchant=%s schedule=%s boleto=%s attempt=%s epoch=%s esp=%s "
-        "status=%s message_id=%s",
-        merchant_id,
-        schedule.number,
-        boleto.pk,
-        outbound.attempt,
-        outbound.schedule_epoch,
-        outbound.esp_name or "-",
-        outbound.send_status,
-        outbound.message_id or "-",
+    refused = outbound.send_status in _REFUSED
+    log_decision(
+        logger,
+        "boleto_sent",
+        level=logging.WARNING if refused else logging.INFO,
+        merchant=merchant_id,
+        schedule_id=schedule.pk,
+        schedule_number=schedule.number,
+        boleto=boleto.pk,
+        decision="refused_at_send" if refused else "sent",
+        attempt=outbound.attempt,
+        epoch=outbound.schedule_epoch,
+        esp=outbound.esp_name or None,
+        status=outbound.send_status,
+        message_id=outbound.message_id or None,
     )
     return outbound
 

@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 
+from portal.logs import log_decision
+
 logger = logging.getLogger(__name__)
 
 # SNS's own host in one region: sns.<region>.amazonaws.com, or .amazonaws.com.cn for the China
@@ -205,19 +207,24 @@ class AmazonSESTrackingView(AmazonSESTrackingWebhookView):
         try:
             return super().post(request, *args, **kwargs)
         except SNSRefused as exc:
-            logger.warning(
-                "event=webhook_refused reason=%s path=%s topic_arn=%r detail=%r",
-                exc.reason,
-                request.path,
-                str(_sns_field(request, "TopicArn"))[:200],
-                exc.detail[:200],
+            log_decision(
+                logger,
+                "webhook_refused",
+                level=logging.WARNING,
+                reason=exc.reason,
+                path=request.path,
+                topic_arn=str(_sns_field(request, "TopicArn"))[:200],
+                detail=exc.detail[:200],
             )
             return HttpResponseBadRequest("SNS message refused.", content_type="text/plain")
         except SNSCertificateUnavailable as exc:
-            logger.warning(
-                "event=webhook_deferred reason=sns_cert_unavailable path=%s detail=%r",
-                request.path,
-                str(exc)[:200],
+            log_decision(
+                logger,
+                "webhook_deferred",
+                level=logging.WARNING,
+                reason="sns_cert_unavailable",
+                path=request.path,
+                detail=str(exc)[:200],
             )
             return HttpResponse(
                 "SNS signing certificate unavailable; retry later.",

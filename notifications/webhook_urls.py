@@ -32,6 +32,7 @@ from django.http import HttpResponseBadRequest
 from django.urls import URLPattern
 
 from notifications import sns
+from portal.logs import log_decision
 
 logger = logging.getLogger(__name__)
 
@@ -64,28 +65,37 @@ def _tolerant(view):
         except AnymailWebhookValidationFailure as exc:
             # Basic auth or the ESP's signature: anymail's 400 (Django's SuspiciousOperation
             # handling); one line of ours so refusals can be counted like everything else.
-            logger.warning(
-                "event=webhook_refused reason=authentication path=%s error=%r",
-                request.path,
-                str(exc)[:200],
+            log_decision(
+                logger,
+                "webhook_refused",
+                level=logging.WARNING,
+                reason="authentication",
+                path=request.path,
+                error=str(exc)[:200],
             )
             raise
         except AnymailConfigurationError as exc:
             # Authenticated, but the wrong kind of webhook: the ESP's *inbound* route pointed
             # at a tracking URL (anymail raises this per request). A 400 the ESP shows to
             # whoever set the route up, and one line for us; the portal receives no mail.
-            logger.warning(
-                "event=webhook_refused reason=wrong_webhook_kind path=%s detail=%r",
-                request.path,
-                str(exc)[:200],
+            log_decision(
+                logger,
+                "webhook_refused",
+                level=logging.WARNING,
+                reason="wrong_webhook_kind",
+                path=request.path,
+                detail=str(exc)[:200],
             )
             return HttpResponseBadRequest("Not a tracking event: check the ESP's webhook URL.")
         except _PARSE_ERRORS as exc:
-            logger.warning(
-                "event=webhook_refused reason=malformed_body path=%s error=%s detail=%r",
-                request.path,
-                type(exc).__name__,
-                str(exc)[:200],
+            log_decision(
+                logger,
+                "webhook_refused",
+                level=logging.WARNING,
+                reason="malformed_body",
+                path=request.path,
+                error=type(exc).__name__,
+                detail=str(exc)[:200],
             )
             return HttpResponseBadRequest("Malformed webhook body.")
 
@@ -149,7 +159,7 @@ def webhook_served(url_name: str, esp: str, view_class, initkwargs) -> bool:
         else:
             served, reason = _authenticated(view_class, initkwargs)
         if not served:
-            logger.info("event=webhook_not_served url_name=%s reason=%r", url_name, reason)
+            log_decision(logger, "webhook_not_served", url_name=url_name, reason=reason)
         _served[url_name] = served
     return served
 

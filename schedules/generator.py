@@ -30,6 +30,7 @@ from billing import nosso_numero_allocation
 from billing.boleto_codes import boleto_codes
 from billing.febraban import BoletoError
 from billing.models import Boleto
+from portal.logs import log_decision
 from portal.models import Merchant
 from schedules import dates
 from schedules.models import Schedule, ScheduleStatus
@@ -137,14 +138,15 @@ def installments_issue_due(
             _issue_batch(rows=rows, today=today, beneficiaries=beneficiaries, run=run)
         if len(rows) < batch_size:
             break
-    logger.log(
-        logging.INFO if run.schedules else logging.DEBUG,
-        "generator run today=%s schedules=%d issued=%d skipped=%d batches=%d",
-        today,
-        run.schedules,
-        run.issued,
-        run.skipped,
-        run.batches,
+    log_decision(
+        logger,
+        "generator_run",
+        level=logging.INFO if run.schedules else logging.DEBUG,
+        today=today,
+        schedules=run.schedules,
+        issued=run.issued,
+        skipped=run.skipped,
+        batches=run.batches,
     )
     return run
 
@@ -263,10 +265,15 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
         except dates.UnsupportedDateError:
             # Beyond the holiday calendar (after 2100): park the schedule instead of failing the
             # whole batch on every run.
-            logger.error(
-                "event=schedule_parked merchant=%s schedule=%s reason=beyond_holiday_calendar",
-                merchant_id,
-                number,
+            log_decision(
+                logger,
+                "schedule_parked",
+                level=logging.ERROR,
+                merchant=merchant_id,
+                schedule_id=schedule_id,
+                schedule_number=number,
+                decision="parked",
+                reason="beyond_holiday_calendar",
             )
             next_issue_on = date.max
         cursors.append((schedule_id, sequence, next_issue_on))
@@ -277,13 +284,16 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     for installment in installments:
         if not installment.issued:
             # A decision the merchant may ask about: never issued silently, recorded as skipped.
-            logger.info(
-                "event=installment_skipped merchant=%s schedule=%s sequence=%s due=%s "
-                "reason=past_due_when_first_seen",
-                installment.merchant_id,
-                numbers[installment.schedule_id],
-                installment.sequence,
-                installment.due_date.isoformat(),
+            log_decision(
+                logger,
+                "installment_skipped",
+                merchant=installment.merchant_id,
+                schedule_id=installment.schedule_id,
+                schedule_number=numbers[installment.schedule_id],
+                decision="skipped",
+                sequence=installment.sequence,
+                due=installment.due_date,
+                reason="past_due_when_first_seen",
             )
 
     issued_by_merchant: dict[int, list[int]] = defaultdict(list)
@@ -332,14 +342,15 @@ def _number(
                 beneficiary=beneficiary, nosso_numero=number, due_date=due, amount=amount
             )
         except (BoletoError, ValueError) as exc:
-            logger.error(
-                "event=numbering_failed merchant=%s schedule_id=%s sequence=%s error=%r "
-                "decision=%s",
-                merchant_id,
-                schedule_id,
-                sequence,
-                str(exc),
-                decision,
+            log_decision(
+                logger,
+                "numbering_failed",
+                level=logging.ERROR,
+                merchant=merchant_id,
+                schedule_id=schedule_id,
+                decision=decision,
+                sequence=sequence,
+                error=str(exc),
             )
             failed.add(schedule_id)
             continue

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Boleto, Customer
 from billing.services import customer_create
 from portal.formtokens import AlreadySubmitted
+from portal.logs import log_decision
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
 from schedules import dates, generator, selectors
@@ -546,16 +547,18 @@ def schedule_reactivate(
             schedule_id=locked.pk,
             merchant_id=locked.merchant_id,
         )
-    logger.info(
-        "schedule reactivated merchant=%s schedule=%s epoch=%s email_changed=%s skipped=%s "
-        "issued=%s resent=%s",
-        locked.merchant_id,
-        locked.number,
-        locked.epoch,
-        request.email_changed,
-        result.skipped,
-        result.issued,
-        result.resent,
+    log_decision(
+        logger,
+        "schedule_reactivated",
+        merchant=locked.merchant_id,
+        schedule_id=locked.pk,
+        schedule_number=locked.number,
+        decision="reactivated",
+        epoch=locked.epoch,
+        email_changed=request.email_changed,
+        skipped=result.skipped,
+        issued=result.issued,
+        resent=result.resent,
     )
     schedule.refresh_from_db()
     return result

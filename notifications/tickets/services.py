@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from notifications.tickets.models import SupportTicket, TicketMessage
 from notifications.tickets.selectors import ticket_schedule_context
+from portal.logs import log_decision
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
 from portal.text import header_text
@@ -117,11 +118,13 @@ def ticket_create(*, merchant, actor, subject: str, message: str, schedule=None)
         ticket.full_clean()
         ticket.save()
         _ticket_message_add(ticket=ticket, body=message, author=actor, from_staff=False)
-    logger.info(
-        "ticket opened merchant=%s ticket=%s schedule=%s",
-        merchant.pk,
-        ticket.number,
-        schedule.number if schedule else None,
+    log_decision(
+        logger,
+        "ticket_opened",
+        merchant=merchant.pk,
+        schedule_id=schedule.pk if schedule else None,
+        schedule_number=schedule.number if schedule else None,
+        ticket=ticket.number,
     )
     return ticket
 
@@ -240,8 +243,13 @@ def ticket_message_notify(*, merchant_id: int, message_id: int) -> bool:
                 email.attach_alternative(html, "text/html")
             email.send()
         else:
-            logger.warning(
-                "ticket message %s not emailed to support: SUPPORT_EMAILS is empty", message.pk
+            log_decision(
+                logger,
+                "ticket_message_not_emailed",
+                level=logging.WARNING,
+                decision="skipped",
+                ticket_message=message.pk,
+                reason="no_support_emails",
             )
         message.notified_at = timezone.now()
         message.save(update_fields=["notified_at"])
@@ -266,5 +274,7 @@ def ticket_notify_sweep(*, now=None) -> int:
             ticket_message_notify_task, merchant_id=merchant_id, message_id=message_id
         )
     if stuck:
-        logger.warning("re-queued %d ticket notifications", len(stuck))
+        log_decision(
+            logger, "ticket_notifications_requeued", level=logging.WARNING, count=len(stuck)
+        )
     return len(stuck)

@@ -2,6 +2,7 @@
 an early event matched later, every boleto's first failure warned, and a boleto that says when
 it will be tried again."""
 
+import logging
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -98,14 +99,23 @@ def customer_mail(schedule):
 
 
 @pytest.mark.parametrize("stop", ["cancel", "deactivate"])
-def test_a_queued_send_after_the_schedule_stopped_emails_nothing(merchant, owner, client, stop):
+def test_a_queued_send_after_the_schedule_stopped_emails_nothing(
+    merchant, owner, client, stop, caplog
+):
     schedule = ScheduleFactory(merchant=merchant, first_due_date=FIRST_DUE)
     boleto = issue(schedule, 1)
     if stop == "cancel":
         schedule_cancel(schedule=schedule)
     else:
         schedule_deactivate(schedule=schedule, cause="spam_complaint")
+    caplog.set_level(logging.INFO, logger="notifications.sending")
     assert send(boleto) is None
+    schedule.refresh_from_db()
+    assert [r.getMessage() for r in caplog.records if r.name == "notifications.sending"] == [
+        f"event=boleto_send_skipped merchant={merchant.pk} schedule_id={schedule.pk} "
+        f"schedule_number={schedule.number} boleto={boleto.pk} decision=withheld "
+        f"reason=schedule_{schedule.status}"
+    ]
     assert mail.outbox == []
     assert not OutboundEmail.objects.exists()
     boleto.refresh_from_db()

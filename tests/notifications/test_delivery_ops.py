@@ -131,12 +131,18 @@ def test_failure_on_our_side_alerts_ops_once_per_cause_and_never_the_customer(
     other = send_boleto(merchant, first_due=date(2026, 3, 25))
     our_side(client, other, django_capture_on_commit_callbacks, event_id=7002)
     assert len(ops_mail()) == 1
-    failures = [r.getMessage() for r in caplog.records if "event=sender_side_failure" in r.message]
+    failures = [
+        fields(r.getMessage()) for r in caplog.records if "event=sender_side_failure" in r.message
+    ]
     assert len(failures) == 2
-    assert f"boleto={other.boleto_id}" in failures[1]
-    assert any(
-        "event=ops_alert_throttled cause=provider_blocked" in r.message for r in caplog.records
-    )
+    assert failures[1]["boleto"] == str(other.boleto_id)
+    assert failures[1]["schedule_id"] == str(other.schedule_id)
+    assert failures[1]["decision"] == "ops_alert"
+    (throttled,) = [
+        fields(r.getMessage()) for r in caplog.records if "event=ops_alert_throttled" in r.message
+    ]
+    assert (throttled["cause"], throttled["decision"]) == ("provider_blocked", "log_only")
+    assert throttled["boleto"] == str(other.boleto_id)
 
     # Another cause is its own alert.
     our_side(
@@ -305,7 +311,9 @@ def test_one_key_value_line_per_send_webhook_and_decision(
     assert stored["email_event"] == str(event.pk) and stored["esp"] == "Postmark"
 
     (decision,) = [fields(m) for m in lines if m.startswith("event=delivery_decision ")]
-    assert decision["schedule"] == str(schedule.number)
+    assert decision["schedule_id"] == str(schedule.pk)
+    assert decision["schedule_number"] == str(schedule.number)
+    assert "schedule" not in decision
     assert decision["boleto"] == str(sent.boleto_id)
     assert decision["merchant"] == str(merchant.pk)
     assert (decision["action"], decision["cause"], decision["decision"]) == (
@@ -326,8 +334,11 @@ def test_one_key_value_line_per_send_webhook_and_decision(
         fields(r.getMessage()) for r in caplog.records if "event=boleto_sent" in r.message
     ]
     assert sent_line["boleto"] == str(other.boleto_id)
-    assert sent_line["schedule"] == str(other.schedule.number)
+    assert sent_line["schedule_id"] == str(other.schedule_id)
+    assert sent_line["schedule_number"] == str(other.schedule.number)
+    assert "schedule" not in sent_line  # never a bare schedule=: id or number, named
     assert (sent_line["status"], sent_line["attempt"]) == ("sent", "1")
+    assert sent_line["decision"] == "sent"
 
 
 def test_decision_lines_for_unmatched_and_duplicate_replays(
@@ -346,4 +357,5 @@ def test_decision_lines_for_unmatched_and_duplicate_replays(
         fields(r.getMessage()) for r in caplog.records if "event=delivery_decision" in r.message
     ]
     assert [d["decision"] for d in decisions] == ["delivered", "unmatched"]
-    assert decisions[1]["schedule"] == "-"
+    assert (decisions[1]["schedule_id"], decisions[1]["schedule_number"]) == ("-", "-")
+    assert decisions[1]["merchant"] == decisions[1]["boleto"] == "-"

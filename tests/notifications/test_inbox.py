@@ -3,6 +3,8 @@ durable inbox: stored once, processed, replays ignored, forged or malformed requ
 
 import base64
 import json
+import logging
+import re
 
 import pytest
 from django.test import override_settings
@@ -108,6 +110,19 @@ def test_malformed_bodies_never_500(client, name, body):
     response = post(client, name, body=body)
     assert response.status_code < 500
     assert not EmailEvent.objects.filter(processed_at__isnull=False, action="hard").exists()
+
+
+def test_a_malformed_body_is_one_key_value_refusal_line(client, caplog):
+    caplog.set_level(logging.WARNING, logger="notifications.webhook_urls")
+    response = post(client, "postmark_bounce_1.json", body=b"{not json")
+    assert response.status_code == 400
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "notifications.webhook_urls"]
+    assert line.startswith(
+        "event=webhook_refused reason=malformed_body path=/anymail/postmark/tracking/ "
+        "error=JSONDecodeError detail="
+    )
+    # The parser's message has spaces: quoted, so the line still splits into its fields.
+    assert re.fullmatch(r'.* detail="[^"]+ [^"]+"', line), line
 
 
 def test_processing_twice_changes_nothing(client, django_capture_on_commit_callbacks):

@@ -2,6 +2,7 @@
 recorded cause and diagnostic; answered by staff in the admin; the answer emailed to the
 merchant once and shown in the portal. Every view is also tried as another merchant."""
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -158,13 +159,18 @@ def test_double_submit_opens_one_ticket_and_writes_one_message(
     assert len(mail.outbox) == 1
 
 
-def test_ticket_without_schedule(owner_client, merchant):
+def test_ticket_without_schedule(owner_client, merchant, caplog):
+    caplog.set_level(logging.INFO, logger="notifications.tickets.services")
     response = owner_client.post(
         "/chamados/novo/", {"schedule": "", "subject": "Boletos", "message": "Como funciona?"}
     )
     ticket = SupportTicket.objects.get()
     assert response.status_code == 302
     assert ticket.schedule is None and ticket.cause == "" and ticket.number == 1
+    assert (
+        f"event=ticket_opened merchant={merchant.pk} schedule_id=- schedule_number=- ticket=1"
+        in [r.getMessage() for r in caplog.records]
+    )
 
 
 def test_numbers_are_per_merchant(merchant, other_merchant, owner, other_owner):

@@ -59,7 +59,11 @@ class TestIssuing:
             r.getMessage() for r in caplog.records if "installment_skipped" in r.getMessage()
         ]
         assert len(skipped_lines) == 3
-        assert f"schedule={schedule.number} sequence=1 due=2025-12-15" in skipped_lines[0]
+        assert skipped_lines[0] == (
+            f"event=installment_skipped merchant={schedule.merchant_id} "
+            f"schedule_id={schedule.pk} schedule_number={schedule.number} decision=skipped "
+            "sequence=1 due=2025-12-15 reason=past_due_when_first_seen"
+        )
 
         rows = list(Boleto.objects.filter(schedule=schedule).order_by("sequence"))
         assert [(b.sequence, b.status) for b in rows] == [
@@ -213,7 +217,11 @@ class TestNumbering:
         assert not Boleto.objects.filter(schedule=stuck).exists()
         stuck.refresh_from_db()
         assert stuck.next_sequence == 1  # retried on the next run once the data is fixed
-        assert "event=numbering_failed" in caplog.text
+        (failed,) = [r.getMessage() for r in caplog.records if "numbering_failed" in r.message]
+        assert failed.startswith(
+            f"event=numbering_failed merchant={broken.pk} schedule_id={stuck.pk} "
+            "decision=schedule_left_out_of_batch sequence=1 error="
+        )
 
 
 class TestDueCount:

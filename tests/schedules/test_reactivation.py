@@ -1,6 +1,7 @@
 """Corrigir e-mail e reativar: the form, the service under its row lock, and what follows
 (epoch, history, missed installments, the undelivered boleto sent again, alerts resolved)."""
 
+import logging
 import re
 import threading
 from datetime import date, timedelta
@@ -207,12 +208,13 @@ class TestEmailRules:
 
 class TestReactivate:
     def test_fix_email_skip_missed_and_resend_the_undelivered_boleto(
-        self, owner_client, owner, merchant, bounced, django_capture_on_commit_callbacks
+        self, owner_client, owner, merchant, bounced, django_capture_on_commit_callbacks, caplog
     ):
         schedule, outbound = bounced
         old_email = outbound.recipient
         alert = MerchantAlert.objects.get(schedule=schedule)
         assert alert.acknowledged_at is None
+        caplog.set_level(logging.INFO, logger="schedules.services")
         response = reactivate(
             owner_client,
             django_capture_on_commit_callbacks,
@@ -228,6 +230,12 @@ class TestReactivate:
         assert schedule.reactivated_at is not None
         assert schedule.epoch == 1
         assert schedule.customer.email == NEW_EMAIL
+        (line,) = [r.getMessage() for r in caplog.records if "schedule_reactivated" in r.message]
+        assert line == (
+            f"event=schedule_reactivated merchant={merchant.pk} schedule_id={schedule.pk} "
+            f"schedule_number={schedule.number} decision=reactivated epoch=1 "
+            'email_changed=True skipped=2 issued="" resent=1'
+        )
         # The missed installment is recorded as skipped, once, and the cursor moved past it.
         skipped = Boleto.objects.get(schedule=schedule, sequence=2)
         assert skipped.status == Boleto.Status.SKIPPED
