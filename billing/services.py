@@ -76,6 +76,7 @@ def boleto_pdf(*, boleto: Boleto) -> bytes:
                 return stored.read()
         except FileNotFoundError:
             logger.warning("stored PDF missing for boleto %s; rendering again", boleto.pk)
+    # In-function: loads WeasyPrint (~0.5 s) only in processes that render.
     from billing.pdf import render_boleto_pdf
 
     content = render_boleto_pdf(boleto)

@@ -33,6 +33,7 @@ def shared():
     if _client is None or _client_url != url:
         with _lock:
             if _client is None or _client_url != url:
+                # In-function: only when a coordination Redis is configured.
                 import redis
 
                 _client = redis.Redis.from_url(

@@ -211,6 +211,7 @@ def _insert(values: dict) -> int | None:
             if value is None:
                 params.append(None)
             elif connection.vendor == "postgresql":
+                # In-function: only PostgreSQL connections need the psycopg adapter.
                 from psycopg.types.json import Jsonb
 
                 # Encoded here, not by psycopg while executing: a MalformedEvent is raised as

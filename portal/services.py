@@ -274,6 +274,7 @@ def member_invite(*, merchant: Merchant, actor, email: str, role: str) -> Invita
             subject_email=email,
             changes={"role": [None, role]},
         )
+        # In-function: portal.tasks imports this module.
         from portal.tasks import invitation_email_task
 
         enqueue_on_commit(invitation_email_task, invitation_id=invitation.pk, token=token)
@@ -494,6 +495,7 @@ def password_reset_request(*, email: str, client_address: str | None) -> int:
     if not allowed:
         logger.info("password reset: client over its limit, nothing queued")
         return retry_after
+    # In-function: portal.tasks imports this module.
     from portal.tasks import password_reset_email_task
 
     enqueue_on_commit(password_reset_email_task, email=email)

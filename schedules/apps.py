@@ -8,6 +8,7 @@ class SchedulesConfig(AppConfig):
     verbose_name = _("Agendamentos")
 
     def ready(self):
+        # In ready(): the app registry is loaded only now.
         from django.db.backends.signals import connection_created
 
         from schedules.search import register_sqlite_functions

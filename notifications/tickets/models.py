@@ -7,6 +7,7 @@ app label and the tables stay ``notifications_supportticket`` / ``notifications_
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.formats import datetime_br
@@ -89,8 +90,6 @@ class SupportTicket(MerchantOwnedModel):
         return f"Chamado nº {self.number}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("notifications:ticket_detail", kwargs={"number": self.number})
 
 
