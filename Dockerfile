@@ -37,7 +37,7 @@ RUN groupadd --system --gid 10001 portal \
 # is resolved afresh at build time, and a package missing from the lock fails the build
 # (--require-hashes). The project itself is not installed: it runs from /app.
 COPY requirements/lock.txt /tmp/lock.txt
-RUN pip install --require-hashes -r /tmp/lock.txt && rm /tmp/lock.txt
+RUN pip install --no-deps --require-hashes -r /tmp/lock.txt && pip check && rm /tmp/lock.txt
 
 WORKDIR /app
 # Code stays root-owned and read-only for the app user; only /app/var is writable.

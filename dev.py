@@ -55,9 +55,23 @@ def ensure_venv() -> None:
     if not STAMP.exists() or STAMP.read_text() != wanted:
         log(f"installing packages from {LOCK.relative_to(ROOT)} (first run takes a minute)")
         # --require-hashes: every package, dependencies included, must be in the lock with its
-        # hashes, so a lock that misses one fails here instead of resolving it afresh. The
+        # hashes. --no-deps: the lock is the whole resolution, so pip installs exactly it and
+        # resolves nothing (pip 23.2's resolver rejects a locked package that another one asks
+        # for with an extra, weasyprint's fonttools[woff], as "not pinned" once the index has
+        # a newer release); `pip check` then proves the set is complete and consistent. The
         # venv's own pip is enough (no unpinned `pip install --upgrade pip`).
-        run(str(PY), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(LOCK))
+        run(
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--require-hashes",
+            "-r",
+            str(LOCK),
+        )
+        run(str(PY), "-m", "pip", "check")
         STAMP.write_text(wanted)
 
 
