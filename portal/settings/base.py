@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.tenancy.merchant_context",
+                "portal.navigation.nav_section",
                 "notifications.context_processors.alert_banner",
             ],
             "builtins": ["portal.templatetags.money"],
