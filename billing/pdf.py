@@ -60,12 +60,13 @@ import threading
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 import pydyf
 import segno
 import weasyprint
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.formats import number_format
@@ -570,13 +571,42 @@ def boleto_fields(boleto) -> dict[str, str]:
     }
 
 
+LOGO_MAX_STORED_BYTES = 1024 * 1024
+
+
+@lru_cache(maxsize=64)
+def logo_png(name: str) -> bytes:
+    """The merchant's stored logo (a PNG portal.logos made; the boleto's beneficiary snapshot
+    records its name); b"" when there is none or the file is gone: the boleto prints and is
+    emailed without it rather than failing. Cached: stored names are never reused."""
+    if not name:
+        return b""
+    try:
+        with default_storage.open(name, "rb") as stored:
+            data = stored.read(LOGO_MAX_STORED_BYTES + 1)
+    except OSError:
+        logger.warning("event=boleto_logo_missing name=%s", name)
+        return b""
+    if len(data) > LOGO_MAX_STORED_BYTES or not data.startswith(b"\x89PNG"):
+        return b""
+    return data
+
+
+@lru_cache(maxsize=64)
+def logo_data_url(name: str) -> str:
+    data = logo_png(name)
+    return _png_data_url(data) if data else ""
+
+
 def boleto_context(boleto) -> dict:
-    """The values layer's template context: `boleto_fields` plus the barcode and the Pix QR."""
+    """The values layer's template context: `boleto_fields` plus the barcode, the Pix QR and
+    the merchant's logo (on the recibo do pagador)."""
     context = boleto_fields(boleto)
     context["layer"] = "values"
     context["barcode_png"] = _itf_data_url(boleto.barcode)
     pix = context["pix_payload"]
     context["pix_qr"] = _pix_qr_data_url(pix) if pix else ""
+    context["logo"] = logo_data_url((boleto.beneficiary or {}).get("logo", ""))
     return context
 
 

@@ -4,6 +4,7 @@
 import logging
 
 from anymail.exceptions import AnymailRecipientsRefused
+from anymail.message import attach_inline_image
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
@@ -13,6 +14,7 @@ from django.utils.formats import date_format
 
 from billing.febraban import format_linha
 from billing.models import Boleto
+from billing.pdf import logo_png
 from billing.services import boleto_filename, boleto_pdf
 from notifications.models import OutboundEmail
 from portal.logs import log_decision
@@ -46,9 +48,15 @@ def _message(boleto: Boleto, recipient: str, pdf: bytes) -> EmailMultiAlternativ
             "amount": context["amount"],
         }
         text = render_to_string("emails/boleto.txt", context)
-        html = render_to_string("emails/boleto.html", context)
     # One line whatever the stored names hold (a CR/LF would stop every email: BadHeaderError).
     message = EmailMultiAlternatives(subject=header_text(subject), body=text, to=[recipient])
+    # The merchant's logo as of the boleto's issue, inline (cid:): mail clients block remote
+    # images by default, an attached one shows at once (anymail sends it as an inline image).
+    logo = logo_png((boleto.beneficiary or {}).get("logo", ""))
+    if logo:
+        context["logo_cid"] = attach_inline_image(message, logo, filename="logo.png")
+    with translation.override("pt-br"):
+        html = render_to_string("emails/boleto.html", context)
     message.attach_alternative(html, "text/html")
     message.attach(boleto_filename(boleto), pdf, "application/pdf")
     # anymail: metadata comes back on tracking events; one recipient per message (SES events

@@ -221,3 +221,24 @@ def _same_email(a: str, b: str) -> bool:
     return (
         unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
     )
+
+
+class MerchantLogoForm(PortalFormMixin, forms.Form):
+    """Upload (or remove) the merchant's logo; portal.logos checks the bytes."""
+
+    logo = forms.FileField(
+        label=_("Logotipo"),
+        required=False,
+        help_text=_(
+            "PNG, JPEG, GIF ou WebP, até 2 MB. Aparece no portal, nos e-mails dos boletos e no "
+            "recibo do pagador."
+        ),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )
+    remove = forms.BooleanField(label=_("Remover o logotipo"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("remove") and not cleaned.get("logo"):
+            self.add_error("logo", _("Escolha um arquivo de imagem."))
+        return cleaned

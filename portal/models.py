@@ -88,6 +88,10 @@ class Merchant(TimeStampedModel):
     # Nosso número counter for SQLite only; PostgreSQL uses a sequence per merchant, created by
     # billing when a merchant is saved for the first time (billing/accounts.py).
     next_nosso_numero = models.PositiveBigIntegerField(default=1, editable=False)
+    # The merchant's logo as the portal stored it: a PNG re-encoded by portal.logos (never the
+    # uploaded bytes), under a name derived from its content, so a boleto that recorded a name
+    # keeps printing the logo it was issued with.
+    logo = models.FileField(_("logotipo"), upload_to="logos/", blank=True, max_length=120)
     late_fee_percent = models.DecimalField(
         _("multa (%)"), max_digits=5, decimal_places=2, default=Decimal("0")
     )

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -29,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.documents import normalize_document
+from portal.logos import LogoError, logo_name, logo_normalize
 from portal.models import Invitation, Membership, Merchant, MerchantChange
 from portal.pix_keys import normalize_pix_key
 from portal.queue import enqueue_on_commit
@@ -137,6 +140,39 @@ def _record(
 # --------------------------------------------------------------------------------------------
 # Settings
 # --------------------------------------------------------------------------------------------
+
+
+def merchant_logo_update(*, merchant: Merchant, actor, data: bytes | None) -> str:
+    """Set (``data``: the uploaded bytes) or remove (``None``) the merchant's logo; returns the
+    stored name ("" when removed). The upload is re-encoded by portal.logos; a file that is not
+    an image raises ValidationError({"logo": [...]}) and changes nothing. Stored files are never
+    deleted: boletos issued with a logo keep printing it (their snapshot names the file)."""
+    png = None
+    if data is not None:
+        try:
+            png = logo_normalize(data)
+        except LogoError as exc:
+            raise ValidationError({"logo": [str(exc)]}) from exc
+    with transaction.atomic():
+        locked = _lock_merchant(merchant.pk)
+        _require_owner(merchant=locked, actor=actor)
+        before = locked.logo.name or ""
+        after = ""
+        if png is not None:
+            after = logo_name(png, merchant_id=locked.pk)
+            if not default_storage.exists(after):
+                after = default_storage.save(after, ContentFile(png))
+        if before == after:
+            return after
+        locked.logo.name = after
+        locked.save(update_fields=["logo", "updated_at"])
+        _record(
+            merchant=locked,
+            actor=actor,
+            action=MerchantChange.Action.SETTINGS_UPDATED,
+            changes={"logo": [before or None, after or None]},
+        )
+    return after
 
 
 def merchant_settings_update(*, merchant: Merchant, actor, data: dict) -> dict[str, list]:

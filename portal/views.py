@@ -8,8 +8,9 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +23,12 @@ from portal.documents import format_document
 from portal.forms import (
     MemberInviteForm,
     MemberRoleForm,
+    MerchantLogoForm,
     MerchantSettingsForm,
     MerchantSwitchForm,
     PortalPasswordResetForm,
 )
+from portal.logos import LOGO_MAX_UPLOAD_BYTES
 from portal.models import Membership
 from portal.pix_keys import pix_key_kind
 from portal.tenancy import SESSION_MERCHANT_KEY, MerchantRequiredMixin
@@ -131,6 +134,7 @@ class SettingsView(MerchantRequiredMixin, FormView):
             account_cnpj=format_document(account.cnpj),
             pix_kind=pix_key_kind(account.pix_key),
             is_owner=_is_owner(self.request),
+            logo_form=MerchantLogoForm(),
             user_memberships=list(selectors.user_memberships(user=self.request.user)),
             changes=_with_rows(selectors.merchant_change_list(merchant=self.request.merchant)),
         )
@@ -155,6 +159,49 @@ class SettingsView(MerchantRequiredMixin, FormView):
         else:
             messages.info(self.request, _("Nada foi alterado."))
         return redirect("account:settings")
+
+
+class LogoUpdateView(MerchantRequiredMixin, View):
+    """Owners upload or remove the merchant's logo (Configurações › Dados da conta)."""
+
+    def post(self, request):
+        if not _is_owner(request):
+            raise PermissionDenied
+        form = MerchantLogoForm(request.POST, request.FILES)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("account:settings")
+        upload = form.cleaned_data.get("logo")
+        data = None
+        if upload and not form.cleaned_data.get("remove"):
+            # Read one byte past the limit at most: a huge upload is refused without loading it.
+            data = upload.read(LOGO_MAX_UPLOAD_BYTES + 1)
+        try:
+            services.merchant_logo_update(merchant=request.merchant, actor=request.user, data=data)
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+            return redirect("account:settings")
+        messages.success(
+            request, _("Logotipo salvo.") if data is not None else _("Logotipo removido.")
+        )
+        return redirect("account:settings")
+
+
+class LogoView(MerchantRequiredMixin, View):
+    """The current merchant's logo (the portal header shows it); 404 when it has none."""
+
+    def get(self, request):
+        name = request.merchant.logo.name
+        if not name or not default_storage.exists(name):
+            raise Http404
+        response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
+        # The URL carries the stored name (?v=...), which changes with the content.
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class MerchantSwitchView(MerchantRequiredMixin, View):

@@ -106,6 +106,9 @@ def beneficiary_snapshot(merchant: Merchant) -> dict:
         "pix_key": merchant.pix_key,
         "late_fee_percent": str(merchant.late_fee_percent),
         "monthly_interest_percent": str(merchant.monthly_interest_percent),
+        # The stored name of the logo at issue (portal.logos names files by content and never
+        # deletes them): the boleto's PDF and email keep the logo it was issued with.
+        "logo": merchant.logo.name or "",
     }
 
 
