@@ -51,6 +51,12 @@ SCHEDULE_FIELDS = {
 # injection) and is refused rather than stored and later exported into someone's Excel.
 TEXT_COLUMNS = ("nome", "email", "telefone", "endereco", "bairro", "cidade", "descricao")
 FORMULA_STARTS = ("=", "+", "-", "@")
+# Columns whose values repeat across rows (validated once per distinct value, see RowValidator).
+MEMO_COLUMNS = frozenset(
+    {"bairro", "cidade", "uf", "cep", "valor", "frequencia", "primeiro_vencimento", "antecedencia"}
+    | {"descricao"}
+)
+MEMO_SIZE = 50_000
 _PHONE = re.compile(r"^\+[\d\s().-]+$")  # "+55 11 98765-4321" is a phone, not a formula
 UFS = frozenset(value for value, _label in UF_CHOICES if value)
 # How far back a first due date may go (migrating running schedules); older is surely a typo.
@@ -77,14 +83,18 @@ def _plain(text: str) -> str:
     return " ".join(bare.split())
 
 
-def frequency_from_text(text: str) -> int | None:
+def _frequency_names() -> dict[str, int]:
+    names = {_plain(str(label)): value for value, label in Frequency.choices}
+    names.update(_WORDS)
+    return names
+
+
+def frequency_from_text(text: str, names: dict[str, int] | None = None) -> int | None:
     """Months, from 1/2/3/6/12/24, the portal's labels or the usual words; None if unknown."""
     plain = _plain(text)
-    for value, label in Frequency.choices:
-        if plain == _plain(str(label)):
-            return value
-    if plain in _WORDS:
-        return _WORDS[plain]
+    months = (names or _frequency_names()).get(plain)
+    if months is not None:
+        return months
     match = _EVERY.match(plain)
     if match:
         number = int(match.group(1))
@@ -150,6 +160,10 @@ class RowValidator:
         self.today = today
         self.customer_form = CustomerForm()
         self.schedule_form = ScheduleForm(merchant=merchant, today=today)
+        self.frequency_names = _frequency_names()
+        # Every rule is a function of the cell alone (and today): a column with few distinct
+        # values (UF, city, frequency, dates, amounts) is validated once per distinct value.
+        self.memo: dict[tuple, tuple[object, list[str] | None]] = {}
 
     # --- helpers ---
 
@@ -172,23 +186,14 @@ class RowValidator:
         for column, name in CUSTOMER_FIELDS.items():
             text = cell_text(values.get(column), column)
             try:
-                self._check_formula(column, text)
-                if column == "email":
-                    customer[name] = self._email(text)
-                else:
-                    customer[name] = self._field(self.customer_form, name, text)
-                if column == "uf" and customer[name] not in UFS:
-                    raise ValidationError(
-                        _("UF inválida: use a sigla de um dos 27 estados (SP, RJ, MG, DF…).")
-                    )
+                customer[name] = self._memoized(column, text, self._customer_cell, column, name)
             except ValidationError as exc:
                 errors.append((column, _messages(exc)))
         schedule: dict = {}
         for column, name in SCHEDULE_FIELDS.items():
             value = values.get(column)
             try:
-                self._check_formula(column, cell_text(value, column))
-                schedule[name] = getattr(self, f"_{name}")(value)
+                schedule[name] = self._memoized(column, value, self._schedule_cell, column, name)
             except ValidationError as exc:
                 errors.append((column, _messages(exc)))
         if errors:
@@ -196,6 +201,38 @@ class RowValidator:
         else:
             result.cleaned = {"customer": customer, **schedule}
         return result
+
+    def _memoized(self, column, value, check, *args):
+        if column not in MEMO_COLUMNS:
+            return check(value, *args)
+        key = (column, value.__class__, value)
+        found = self.memo.get(key)
+        if found is None:
+            try:
+                found = (check(value, *args), None)
+            except ValidationError as exc:
+                found = (None, exc.messages)
+            if len(self.memo) < MEMO_SIZE:
+                self.memo[key] = found
+        cleaned, messages = found
+        if messages is not None:
+            raise ValidationError(messages)
+        return cleaned
+
+    def _customer_cell(self, text: str, column: str, name: str):
+        self._check_formula(column, text)
+        if column == "email":
+            return self._email(text)
+        cleaned = self._field(self.customer_form, name, text)
+        if column == "uf" and cleaned not in UFS:
+            raise ValidationError(
+                _("UF inválida: use a sigla de um dos 27 estados (SP, RJ, MG, DF…).")
+            )
+        return cleaned
+
+    def _schedule_cell(self, value, column: str, name: str):
+        self._check_formula(column, cell_text(value, column))
+        return getattr(self, f"_{name}")(value)
 
     def _check_formula(self, column: str, text: str) -> None:
         if column not in TEXT_COLUMNS or not text.startswith(FORMULA_STARTS):
@@ -248,7 +285,7 @@ class RowValidator:
             raise ValidationError(
                 self.schedule_form.fields["frequency_months"].error_messages["required"]
             )
-        months = frequency_from_text(text)
+        months = frequency_from_text(text, self.frequency_names)
         if months is None:
             raise ValidationError(
                 _(

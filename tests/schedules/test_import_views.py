@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from billing.models import Customer
 from portal.models import Merchant
+from schedules.importing import services as import_services
 from schedules.importing.reading import COLUMNS, HEADER_LINE
 from schedules.models import ImportBatch, Schedule, ScheduleEvent
 from tests.factories import make_cpf
@@ -183,8 +184,15 @@ def test_formula_never_echoed_unescaped(owner_client):
 def test_all_or_nothing(owner_client, merchant):
     upload(owner_client, csv_file(line(), line(cpf_cnpj=make_cpf(3))))
     batch = ImportBatch.objects.get()
+    real_insert = import_services._insert
+
+    def insert_then_fail(model, objs):
+        real_insert(model, objs)
+        if model is ScheduleEvent:  # the last write: customers and schedules are in by now
+            raise RuntimeError("boom")
+
     with (
-        mock.patch.object(ScheduleEvent.objects, "bulk_create", side_effect=RuntimeError("boom")),
+        mock.patch.object(import_services, "_insert", side_effect=insert_then_fail),
         pytest.raises(RuntimeError),
     ):
         owner_client.post(reverse("schedules:import_confirm", args=[batch.pk]))
