@@ -152,6 +152,7 @@ def main() -> None:
     print(f"recreating {urlsplit(args.db_url).path.lstrip('/')} ...", flush=True)
     recreate_database(args.db_url)
 
+    # Django is imported only now: its settings read the environment configured above.
     import django
 
     django.setup()

@@ -1,6 +1,7 @@
 """python manage.py schedules_import FILE --merchant CNPJ [--dry-run]: one JSON object."""
 
 import json
+import os
 import subprocess
 import sys
 from io import StringIO
@@ -110,8 +111,6 @@ def test_missing_columns(capsys, merchant, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_real_process_exit_codes(merchant, sheet, settings):
     """The command as run from a shell: stdout is one JSON object; exit 0 / 1."""
-    import os
-
     env = {**os.environ, "DATABASE_URL": _database_url(settings)}
     ok = subprocess.run(
         [sys.executable, "manage.py", "schedules_import", str(sheet), "--merchant", merchant.cnpj],

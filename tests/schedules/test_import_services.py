@@ -15,6 +15,7 @@ from schedules.generator import installments_issue_due
 from schedules.importing import services
 from schedules.importing.reading import HEADER_LINE, read_table
 from schedules.models import ImportBatch, Schedule, ScheduleEvent, ScheduleStatus
+from schedules.selectors import schedule_counts
 from schedules.services import schedule_create
 from tests.factories import CustomerFactory, make_cpf
 
@@ -265,7 +266,5 @@ def test_concurrent_imports_of_one_file_create_once(merchant):
 
 @pytest.mark.postgres
 def test_status_counts_kept_by_the_database(merchant):
-    from schedules.selectors import schedule_counts
-
     import_file(merchant, csv_file(*(line(cpf_cnpj=make_cpf(n)) for n in range(1, 4))))
     assert schedule_counts(merchant=merchant)["active"] == 3
