@@ -250,3 +250,58 @@ class ScheduleStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant_id} {self.status}: {self.count}"
+
+
+class ImportBatch(MerchantOwnedModel):
+    """One uploaded spreadsheet (Importar planilha): its preview, kept so that the merchant
+    confirms by id without uploading again, and the valid rows that the confirmation imports.
+
+    The file itself is not kept: ``sha256`` identifies it, ``report`` is what the preview shows
+    (every row, its problems in Portuguese), ``rows`` the validated values of the valid rows.
+    Confirming runs under the merchant's row lock and flips ``status`` once: twice imports once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Aguardando confirmação")
+        IMPORTED = "imported", _("Importada")
+
+    original_name = models.CharField(_("arquivo"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    file_format = models.CharField(_("formato"), max_length=4)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("linhas lidas"), default=0)
+    valid_rows = models.PositiveIntegerField(_("linhas válidas"), default=0)
+    error_rows = models.PositiveIntegerField(_("linhas com erro"), default=0)
+    duplicate_rows = models.PositiveIntegerField(_("linhas duplicadas"), default=0)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    report = models.JSONField(default=list, blank=True)
+    rows = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    imported_at = models.DateTimeField(_("importada em"), null=True, blank=True)
+    created_count = models.PositiveIntegerField(_("agendamentos criados"), default=0)
+
+    class Meta:
+        verbose_name = _("importação de planilha")
+        verbose_name_plural = _("importações de planilha")
+        indexes = [models.Index(fields=["merchant", "-id"], name="import_batch_merchant")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "imported"]), name="import_batch_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(imported_at__isnull=False),
+                name="import_batch_imported_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"

@@ -376,6 +376,11 @@ INBOX_DRAIN_CLOCK_MARGIN = env.float("INBOX_DRAIN_CLOCK_MARGIN", default=0.5)
 # Cross-process flags (the ops-alert throttle, notifications/coordination.py): Redis when set.
 COORDINATION_REDIS_URL = env.str("COORDINATION_REDIS_URL", default=REDIS_URL)
 COORDINATION_KEY_PREFIX = env.str("COORDINATION_KEY_PREFIX", default="portal:")
+# Importar planilha (schedules/importing): a file above IMPORT_MAX_BYTES or with more than
+# IMPORT_MAX_ROWS data rows is refused whole, with the limit in the message (nothing imported).
+# 5 MB holds ~40,000 CSV rows; 20,000 rows validate and import in a few seconds (bench/import.py).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 # Paths served by portal.middleware.WebhookFastPathMiddleware (no browser middleware).
 WEBHOOK_FAST_PATH_PREFIXES = ["/anymail/"]
 
