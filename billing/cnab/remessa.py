@@ -285,7 +285,11 @@ def check_title(title: RemessaTitle, *, seu_numero_size: int, our_id_size: int) 
         raise title_error(title, _("nosso número deve ser positivo"))
     if not title.amount or title.amount <= 0:
         raise title_error(title, _("valor do título deve ser maior que zero"))
-    if cents(title.amount) >= 10**13:
+    try:
+        amount = cents(title.amount)
+    except RemessaError as error:
+        raise title_error(title, str(error)) from None
+    if amount >= 10**13:
         raise title_error(title, _("valor do título grande demais para o arquivo"))
     if len(title.seu_numero) > seu_numero_size or not title.seu_numero.isascii():
         raise title_error(
