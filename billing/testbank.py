@@ -30,6 +30,7 @@ from functools import lru_cache
 
 import holidays
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.cnab.remessa import RemessaAccount, ascii_text, clean_digits
 from portal.documents import is_valid_cnpj, is_valid_cpf
@@ -136,17 +137,29 @@ def next_business_day(day: date) -> date:
 # -- the retorno writer ---------------------------------------------------------------------------
 
 
+# Labels translated only when an error names them (gettext per title would be the hot spot).
+FEE = gettext_noop("Tarifa")
+NOMINAL = gettext_noop("Valor do título")
+INTEREST_FINE = gettext_noop("Juros/multa")
+DISCOUNT = gettext_noop("Desconto")
+PAID = gettext_noop("Valor pago")
+CREDITED = gettext_noop("Valor creditado")
+
+
 def _money(value: Decimal | int | None, label: str) -> str:
-    """15 digits, 2 implied decimals; `TestBankError` for negative or sub-centavo values."""
+    """15 digits, 2 implied decimals; `TestBankError` for negative or sub-centavo values.
+    `label` is an untranslated msgid (one of the constants above)."""
     if not value:
         return "000000000000000"
     try:
         cents = Decimal(value) * 100
     except (InvalidOperation, TypeError, ValueError):
-        raise TestBankError(_("%(label)s inválido: %(v)r") % {"label": label, "v": value}) from None
+        raise TestBankError(
+            _("%(label)s inválido: %(v)r") % {"label": _(label), "v": value}
+        ) from None
     whole = int(cents)
     if whole != cents or whole < 0 or whole >= 10**15:
-        raise TestBankError(_("%(label)s inválido: %(v)s") % {"label": label, "v": value})
+        raise TestBankError(_("%(label)s inválido: %(v)s") % {"label": _(label), "v": value})
     return f"{whole:015d}"
 
 
@@ -389,6 +402,7 @@ def testbank_process_remessa(
     )
     answer = TestBankAnswer(retorno=b"")
     in_file: set[str] = set()
+    checked: dict[tuple[str, str], bool] = {}
     registered_here: set[str] = set()
     for entry in entries:
         p, q = entry.p, entry.q
@@ -436,6 +450,7 @@ def testbank_process_remessa(
                 amount=amount,
                 due=due,
                 today=today,
+                checked=checked,
             )
             if nosso_numero:
                 in_file.add(nosso_numero)
@@ -474,7 +489,7 @@ def testbank_process_remessa(
 
 
 def _entry_reasons(
-    *, nosso_numero, known, in_file, q, doc_type, document, payer_name, amount, due, today
+    *, nosso_numero, known, in_file, q, doc_type, document, payer_name, amount, due, today, checked
 ) -> list[str]:
     reasons = []
     if not nosso_numero or not nosso_numero.strip("0"):
@@ -484,9 +499,11 @@ def _entry_reasons(
     if not q:
         reasons.append("46")
     else:
-        valid = (doc_type == "1" and is_valid_cpf(document)) or (
-            doc_type == "2" and is_valid_cnpj(document)
-        )
+        valid = checked.get((doc_type, document))
+        if valid is None:  # payers repeat: check each document once per file
+            valid = checked[doc_type, document] = (doc_type == "1" and is_valid_cpf(document)) or (
+                doc_type == "2" and is_valid_cnpj(document)
+            )
         if not valid:
             reasons.append("46")
         if not payer_name:
@@ -543,13 +560,13 @@ def testbank_payment_retorno(
                 % {"code": occurrence}
             )
         occurred_on = event.paid_on or today
-        fee = _money(event.fee, _("Tarifa"))
+        fee = _money(event.fee, FEE)
         common = {
             "occurrence": occurrence,
             "nosso_numero": event.nosso_numero,
             "seu_numero": event.seu_numero,
             "due_date": event.due_date,
-            "amount": _money(event.amount, _("Valor do título")),
+            "amount": _money(event.amount, NOMINAL),
             "our_id": event.our_id,
             "payer": _payer_field(event.payer_document),
             "payer_name": ascii_text(event.payer_name),
@@ -564,10 +581,10 @@ def testbank_payment_retorno(
                 )
             net = paid - Decimal(event.fee or 0)
             writer.title(
-                interest_fine=_money(event.interest_fine, _("Juros/multa")),
-                discount=_money(event.discount, _("Desconto")),
-                paid=_money(paid, _("Valor pago")),
-                net=_money(net if net > 0 else 0, _("Valor creditado")),
+                interest_fine=_money(event.interest_fine, INTEREST_FINE),
+                discount=_money(event.discount, DISCOUNT),
+                paid=_money(paid, PAID),
+                net=_money(net if net > 0 else 0, CREDITED),
                 credited_on=event.credited_on or next_business_day(occurred_on),
                 collected=True,
                 **common,
