@@ -104,6 +104,7 @@ class CustomerEditForm(CustomerForm):
     def __init__(self, *args, instance, **kwargs):
         super().__init__(*args, instance=instance, **kwargs)
         self._current = {name: getattr(instance, name) for name in CUSTOMER_EDITABLE_FIELDS}
+        self.email_stored_value = instance.email
         self.fields["seen"].initial = signing.dumps(self._current, salt=_SEEN_SALT)
 
     def clean_seen(self):

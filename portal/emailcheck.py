@@ -403,6 +403,9 @@ class EmailCheckFormMixin:
 
     email_field_name = "email"
     email_confirm_field_name = "email_confirmed"
+    # The address already stored (an edit form): kept as it is, it is not questioned again (the
+    # script still shows its hint): the merchant did not type it now.
+    email_stored_value: str | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -413,6 +416,9 @@ class EmailCheckFormMixin:
         self._email_typo_flagged = None
 
     def email_check(self, value: str) -> str:
+        stored = self.email_stored_value
+        if stored is not None and value.strip().lower() == stored.strip().lower():
+            return value
         if message := email_syntax_error(value):
             raise forms.ValidationError(message, code="invalid")
         suggestion = email_suggestion(value)

@@ -246,6 +246,7 @@ class ReactivationForm(EmailCheckFormMixin, PortalFormMixin, forms.Form):
         self.cause = schedule.deactivation_cause
         self.missed_sequences = [item.sequence for item in missed]
         self.fields["email"].initial = schedule.customer.email
+        self.email_stored_value = schedule.customer.email
         self.fields["missed"].initial = ",".join(map(str, self.missed_sequences))
         if self.cause == DeactivationCause.INVALID_ADDRESS:
             # The address does not exist: it must change, there is nothing to confirm.

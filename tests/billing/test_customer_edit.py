@@ -399,3 +399,13 @@ def test_concurrent_edits_wait_for_each_other_and_are_recorded_in_order(merchant
         # The second saw the first's commit: its "before" is the first's "after".
         {"email": ["b@empresa.com.br", "c@empresa.com.br"], "phone": ["", "(41) 3333-0000"]},
     ]
+
+
+def test_stored_typo_does_not_block_editing_another_field(owner_client, merchant):
+    customer = CustomerFactory(merchant=merchant, email="joana@gmial.com")
+    page = owner_client.get(edit_url(customer)).content.decode()
+    assert 'data-email-check="/email/sugestao"' in page  # the script still hints
+    data = page_data(owner_client, customer, phone="(41) 3333-0000")
+    assert owner_client.post(edit_url(customer), data).status_code == 302
+    customer.refresh_from_db()
+    assert customer.phone == "(41) 3333-0000"

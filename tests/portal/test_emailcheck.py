@@ -409,3 +409,39 @@ def test_endpoint_needs_login(client):
     response = client.get(reverse("email_suggestion"), {"email": "fulano@gmial.com"})
     assert response.status_code == 302
     assert "suggestion" not in response.content.decode()
+
+
+class EditForm(ContactForm):
+    def __init__(self, *args, stored, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email_stored_value = stored
+
+
+def test_stored_address_kept_as_is_is_not_questioned():
+    assert EditForm({"email": "fulano@gmial.com"}, stored="Fulano@gmial.com").is_valid()
+    changed = EditForm({"email": "fulano@hotmal.com"}, stored="fulano@gmial.com")
+    assert not changed.is_valid()
+    assert "fulano@hotmail.com" in changed.errors["email"][0]
+
+
+@pytest.mark.django_db
+def test_reactivation_form_questions_a_new_typo_once(merchant):
+    from schedules.forms import ReactivationForm
+    from tests.factories import CustomerFactory, ScheduleFactory
+
+    customer = CustomerFactory(merchant=merchant, email="joana@gmial.com")
+    schedule = ScheduleFactory(merchant=merchant, customer=customer)
+
+    def form(**data):
+        return ReactivationForm(data, schedule=schedule, missed=[], undelivered=[])
+
+    typo = form(email="joana@gmail.con")
+    assert not typo.is_valid()
+    assert typo.errors["email"][0].startswith("Você quis dizer joana@gmail.com?")
+    assert 'value="joana@gmail.con"' in str(typo["email_confirmed"])
+    assert form(email="joana@gmail.con", email_confirmed="joana@gmail.con").is_valid()
+    assert form(email="joana@gmail.com").is_valid()
+    # The stored address, kept: the service's own rules decide (must change, or confirm keeping).
+    kept = form(email="joana@gmial.com")
+    assert kept.is_valid()
+    assert "email_confirmed" not in kept.cleaned_data
