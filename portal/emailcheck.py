@@ -33,6 +33,7 @@ The closest provider wins (name and suffix distances added; ties go to the first
 
 import hashlib
 import logging
+import time
 
 import dns.exception
 import dns.resolver
@@ -273,10 +274,19 @@ def _resolver():
 
 
 def _domain_mail_status(domain: str) -> str:
+    """One domain's answer within DNS_TIMEOUT_SECONDS in all (MX, then A and AAAA)."""
+    deadline = time.monotonic() + DNS_TIMEOUT_SECONDS
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise dns.exception.Timeout
+        return remaining
+
     try:
         resolver = _resolver()
         try:
-            answer = resolver.resolve(domain, "MX")
+            answer = resolver.resolve(domain, "MX", lifetime=left())
         except dns.resolver.NoAnswer:
             answer = None
         if answer is not None:
@@ -287,7 +297,7 @@ def _domain_mail_status(domain: str) -> str:
         # No MX: mail goes to the domain's own address (RFC 5321 §5.1), if it has one.
         for rdtype in ("A", "AAAA"):
             try:
-                resolver.resolve(domain, rdtype)
+                resolver.resolve(domain, rdtype, lifetime=left())
             except dns.resolver.NoAnswer:
                 continue
             return _OK

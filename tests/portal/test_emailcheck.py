@@ -202,7 +202,8 @@ class FakeResolver:
         self.table = table
         self.queries = []
 
-    def resolve(self, name, rdtype):
+    def resolve(self, name, rdtype, lifetime=None):
+        assert lifetime is not None and 0 < lifetime <= 2
         self.queries.append((name, rdtype))
         answer = self.table.get((name, rdtype), dns.resolver.NoAnswer())
         if isinstance(answer, Exception):
@@ -304,6 +305,19 @@ def test_answers_are_cached_per_domain(dns_on, resolver):
     assert email_domain_warning("ana@ok.com.br") is None
     assert email_domain_warning("ana@ok.com.br") is None
     assert fake.queries.count(("ok.com.br", "MX")) == 1
+
+
+def test_slow_answers_share_one_budget(dns_on, resolver, monkeypatch):
+    """MX answered "none" after the whole budget: no time is left for A/AAAA -> unknown, silent."""
+    readings = [100.0, 100.0]  # the deadline, the MX query; then the budget is spent
+
+    def monotonic():
+        return readings.pop(0) if readings else 102.5
+
+    monkeypatch.setattr(emailcheck, "time", SimpleNamespace(monotonic=monotonic))
+    fake = resolver({})
+    assert email_domain_warning("ana@lento.com.br") is None
+    assert fake.queries == [("lento.com.br", "MX")]
 
 
 def test_check_off_asks_nothing(settings, resolver):
