@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Boleto, Customer
+from billing.signals import customer_updated
 from portal.documents import normalize_document
 from portal.formtokens import AlreadySubmitted
 from portal.models import Merchant
@@ -54,6 +55,55 @@ def customer_create(*, merchant: Merchant, form_token=None, **fields) -> Custome
         _customer_refuse_duplicate(merchant=merchant, customer=customer)
         raise
     return customer
+
+
+# What a merchant may change in a customer: the CPF/CNPJ identifies it and never changes.
+CUSTOMER_UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "email",
+        "phone",
+        "address_street",
+        "address_district",
+        "address_city",
+        "address_state",
+        "address_zip",
+    }
+)
+
+
+def _as_text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def customer_update(*, customer: Customer, actor, **fields) -> dict[str, list[str]]:
+    """Change a customer's data (the fields given; others stay as stored). Returns the changes,
+    ``{field: [before, after]}`` as text, empty when nothing changed.
+
+    The row is locked, so two edits at once apply one after the other, each compared with what
+    the other saved (none is lost, both are recorded in order). The customer is validated as a
+    whole (``full_clean``) before saving; ``billing.signals.customer_updated`` is sent inside the
+    transaction, so what its receivers record (schedules' history) commits or rolls back with
+    the edit. Boletos already issued keep their own copy of the payer (``Boleto.payer``)."""
+    unknown = set(fields) - CUSTOMER_UPDATABLE_FIELDS
+    if unknown:
+        raise TypeError(f"customer_update() cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        changes = {}
+        for name, value in fields.items():
+            before = getattr(locked, name)
+            if value != before:
+                changes[name] = [_as_text(before), _as_text(value)]
+                setattr(locked, name, value)
+        if not changes:
+            return {}
+        locked.full_clean(exclude=["merchant", "form_token"], validate_unique=False)
+        locked.save(update_fields=[*changes, "updated_at"])
+        customer_updated.send(sender=Customer, customer=locked, actor=actor, changes=changes)
+    for name in changes:
+        setattr(customer, name, getattr(locked, name))
+    return changes
 
 
 def _pdf_name(boleto: Boleto) -> str:

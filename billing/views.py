@@ -10,11 +10,29 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
 from billing import selectors, services
-from billing.forms import CustomerCreateForm
-from billing.models import Boleto
+from billing.forms import CustomerCreateForm, CustomerEditForm
+from billing.models import Boleto, Customer
+from portal.emailcheck import email_domain_warning
 from portal.formtokens import AlreadySubmitted
 from portal.pagination import DeferredJoinPaginator
-from portal.tenancy import MerchantRequiredMixin
+from portal.tenancy import MerchantRequiredMixin, get_for_merchant_or_404
+
+# schedules' ScheduleStatus.DEACTIVATED: billing reads its customers' schedules through the
+# reverse relation (it cannot import schedules).
+_SCHEDULE_DEACTIVATED = "deactivated"
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, errors in items:
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+def _warn_about_email_domain(request, email: str) -> None:
+    """Non-blocking: the customer is saved; the merchant is told the domain takes no mail."""
+    if warning := email_domain_warning(email):
+        messages.warning(request, warning)
 
 
 class CustomerListView(MerchantRequiredMixin, TemplateView):
@@ -42,11 +60,62 @@ class CustomerCreateView(MerchantRequiredMixin, FormView):
             )
             return redirect("billing:customer_list")
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _add_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Cliente %(name)s cadastrado.") % {"name": customer.name})
+        _warn_about_email_domain(self.request, customer.email)
+        return redirect("billing:customer_list")
+
+
+class CustomerEditView(MerchantRequiredMixin, FormView):
+    """Clientes › Editar: name, email, phone and address (the CPF/CNPJ is shown, not editable).
+    Recorded in the history of each of the customer's schedules (billing.signals). Another
+    merchant's customer is a 404."""
+
+    template_name = "billing/customer_form.html"
+    form_class = CustomerEditForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.merchant:
+            self.customer = get_for_merchant_or_404(
+                Customer, request.merchant, pk=kwargs["customer_id"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.customer}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        deactivated = self.customer.schedules.filter(status=_SCHEDULE_DEACTIVATED)
+        context.update(
+            customer=self.customer,
+            editing=True,
+            has_deactivated_schedules=deactivated.exists(),
+            deactivated_url=reverse("schedules:list") + "?status=" + _SCHEDULE_DEACTIVATED,
+        )
+        return context
+
+    def form_valid(self, form):
+        # A fresh instance: the form's validation assigned the typed values to self.customer.
+        customer = Customer.objects.for_merchant(self.request.merchant).get(pk=self.customer.pk)
+        try:
+            changes = services.customer_update(
+                customer=customer, actor=self.request.user, **form.changed_fields()
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+            return self.form_invalid(form)
+        if not changes:
+            messages.info(
+                self.request, _("Nenhuma alteração: os dados do cliente continuam os mesmos.")
+            )
+            return redirect("billing:customer_list")
+        messages.success(
+            self.request, _("Dados do cliente %(name)s atualizados.") % {"name": customer.name}
+        )
+        if "email" in changes:
+            _warn_about_email_domain(self.request, customer.email)
         return redirect("billing:customer_list")
 
 

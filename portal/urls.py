@@ -6,6 +6,7 @@ import schedules.urls
 from notifications import views as notifications_views
 from portal import views
 from portal.dashboard import DashboardView
+from portal.emailcheck import EmailSuggestionView
 
 admin.site.site_header = "Portal de Boletos — Suporte"
 admin.site.site_title = "Portal de Boletos"
@@ -46,6 +47,8 @@ urlpatterns = [
     path("convites/<str:token>/", views.InvitationView.as_view(), name="invitation"),
     path("configuracoes/", include("portal.account_urls")),
     path("agendamentos/", include((schedule_urls, "schedules"))),
+    # "Você quis dizer ...?" for static/portal/emailcheck.js (portal/emailcheck.py).
+    path("email/sugestao", EmailSuggestionView.as_view(), name="email_suggestion"),
     path("", include("billing.urls")),
     path("", include("notifications.urls")),
     path("healthz", views.healthz, name="healthz"),

@@ -11,6 +11,11 @@ class SchedulesConfig(AppConfig):
         # In ready(): the app registry is loaded only now.
         from django.db.backends.signals import connection_created
 
+        from billing.signals import customer_updated
+        from schedules.receivers import customer_updated_record
         from schedules.search import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="schedules.portal_fold")
+        customer_updated.connect(
+            customer_updated_record, dispatch_uid="schedules.customer_updated_record"
+        )

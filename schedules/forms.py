@@ -7,6 +7,7 @@ from billing.forms import CustomerForm
 from billing.models import AMOUNT_MAX, AMOUNT_MIN, Customer
 from billing.services import CUSTOMER_DUPLICATE_DOCUMENT
 from portal.documents import normalize_document
+from portal.emailcheck import EmailCheckFormMixin
 from portal.formfields import BrazilianDecimalField, PortalFormMixin, portal_field
 from portal.formtokens import FormTokenField, FormTokenMixin
 from portal.templatetags.money import format_brl
@@ -214,7 +215,7 @@ def _boleto_label(boleto) -> str:
     }
 
 
-class ReactivationForm(PortalFormMixin, forms.Form):
+class ReactivationForm(EmailCheckFormMixin, PortalFormMixin, forms.Form):
     """Corrigir e-mail e reativar. Parses and checks what was posted against what this schedule
     offers (the undelivered boletos, the missed installments listed); the rules between the
     fields (the email must change for an invalid address, ...) are the service's, under its
@@ -245,6 +246,7 @@ class ReactivationForm(PortalFormMixin, forms.Form):
         self.cause = schedule.deactivation_cause
         self.missed_sequences = [item.sequence for item in missed]
         self.fields["email"].initial = schedule.customer.email
+        self.email_stored_value = schedule.customer.email
         self.fields["missed"].initial = ",".join(map(str, self.missed_sequences))
         if self.cause == DeactivationCause.INVALID_ADDRESS:
             # The address does not exist: it must change, there is nothing to confirm.
@@ -276,6 +278,9 @@ class ReactivationForm(PortalFormMixin, forms.Form):
             del self.fields["missed_choice"]
         self.fields["resend"].choices = [(b.pk, _boleto_label(b)) for b in undelivered]
         self.fields["resend"].initial = [b.pk for b in undelivered]
+
+    def clean_email(self):
+        return self.email_check(self.cleaned_data["email"])
 
     def clean_missed(self):
         raw = self.cleaned_data["missed"].strip()

@@ -196,6 +196,9 @@ class ScheduleEvent(models.Model):
         EMAIL_CHANGED = "email_changed", _("E-mail do cliente alterado")
         INSTALLMENTS_SKIPPED = "installments_skipped", _("Parcelas não emitidas")
         BOLETO_RESENT = "boleto_resent", _("Reenvio do boleto solicitado")
+        # A merchant's edit of the customer (billing.signals.customer_updated): data holds
+        # {"changes": {field: [before, after]}, "actor_email": ...}.
+        CUSTOMER_UPDATED = "customer_updated", _("Dados do cliente alterados")
         NOTE = "note", _("Anotação")
 
     merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")

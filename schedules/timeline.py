@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter
 
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.models import Boleto
+from billing.models import Boleto, Customer
 from portal.formats import date_br
 from schedules import extensions
 from schedules.models import Schedule, ScheduleEvent
@@ -33,9 +35,35 @@ def _actor_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def _customer_field_label(name: str) -> str:
+    try:
+        return capfirst(Customer._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _customer_changes(changes: dict) -> str:
+    """ "E-mail: a@x.com → b@y.com; Telefone: — → (11) 99999-0000", in the form's order."""
+    order = {name: i for i, name in enumerate(f.name for f in Customer._meta.fields)}
+    parts = []
+    for name in sorted(changes, key=lambda n: order.get(n, len(order))):
+        before, after = (list(changes[name]) + ["", ""])[:2]
+        parts.append(
+            _("%(field)s: %(before)s → %(after)s")
+            % {
+                "field": _customer_field_label(name),
+                "before": before or "—",
+                "after": after or "—",
+            }
+        )
+    return "; ".join(parts)
+
+
 def _history_detail(event) -> str:
     data = event.data or {}
     kind = event.kind
+    if kind == ScheduleEvent.Kind.CUSTOMER_UPDATED:
+        return _customer_changes(data.get("changes") or {})
     if kind == ScheduleEvent.Kind.EMAIL_CHANGED:
         detail = _("de %(old)s para %(new)s") % {
             "old": data.get("from", ""),
@@ -119,7 +147,7 @@ def _history_entries(events) -> list[TimelineEntry]:
             title=event.get_kind_display(),
             detail=_history_detail(event),
             diagnostic=(event.data or {}).get("diagnostic", ""),
-            actor=_actor_name(event.actor),
+            actor=_actor_name(event.actor) or (event.data or {}).get("actor_email", ""),
         )
         for event in events
     ]

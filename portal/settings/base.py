@@ -388,6 +388,11 @@ WEBHOOK_FAST_PATH_PREFIXES = ["/anymail/"]
 # every boleto is drawn by WeasyPrint's plain HTML(...).write_pdf(), ~2.5x slower, same page.
 BILLING_PDF_FAST_PATH = env.bool("BILLING_PDF_FAST_PATH", default=True)
 
+# Warn when a typed email's domain cannot receive mail (no MX, no A/AAAA): a DNS lookup of at most
+# 2 s per domain, cached a day, never blocking a save, silent when DNS is unavailable
+# (portal/emailcheck.py). Off in tests (portal/settings/test.py): they mock the resolver.
+EMAIL_MX_CHECK = env.bool("EMAIL_MX_CHECK", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,6 +13,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_MX_CHECK = env.bool("EMAIL_MX_CHECK", default=False)  # no DNS from tests
 # The ops-alert throttle lives in Redis when this is set; tests that
 # exercise that path set it themselves (unique keys), so parallel test runs never share flags.
 COORDINATION_REDIS_URL = ""
