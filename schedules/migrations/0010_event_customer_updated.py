@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schedules', '0008_event_boleto_resent'),
+        ('schedules', '0009_import_batch'),
     ]
 
     operations = [
