@@ -443,7 +443,7 @@ class TestCsv:
         )
         schedule = deactivated(
             merchant,
-            number=501,
+            number=9_000_501,
             customer=customer,
             cause="invalid_address",
             at=LATE_EVENING,
@@ -465,7 +465,7 @@ class TestCsv:
         assert "Motivo da desativação" in header and "Desativado em" in header
         assert body == [
             [
-                "501",
+                "9000501",
                 "Desativado",
                 "Júlia Conceição",
                 customer.formatted_document,
