@@ -113,9 +113,31 @@ class ImportPreviewView(MerchantRequiredMixin, View):
             "querystring_base": f"mostrar={shown}&" if wanted else "",
             "columns": reading.COLUMNS,
             "imported": batch.status == ImportBatch.Status.IMPORTED,
+            "suggestions": sum(1 for row in batch.report if row.get("suggestion")),
             "imported_at": date_br(batch.imported_at) if batch.imported_at else "",
         }
         return render(request, self.template_name, context)
+
+
+class ImportEmailAcceptView(MerchantRequiredMixin, View):
+    """Accept the suggested email of one row (``linha``) or of all rows (``todas``) before
+    importing (a typo caught now instead of a bounce a month later)."""
+
+    def post(self, request, pk):
+        batch = get_for_merchant_or_404(ImportBatch, request.merchant, pk=pk)
+        raw = request.POST.get("linha", "")
+        row_number = None if raw == "todas" else (int(raw) if raw.isdigit() else -1)
+        changed = services.import_batch_email_accept(batch=batch, row_number=row_number)
+        if changed:
+            messages.success(
+                request,
+                ngettext("%(n)s e-mail corrigido.", "%(n)s e-mails corrigidos.", changed)
+                % {"n": reading.format_count(changed)},
+            )
+        else:
+            messages.info(request, _("Nenhum e-mail para corrigir."))
+        url = reverse("schedules:import_preview", args=[batch.pk])
+        return redirect(f"{url}#linha-{raw}" if raw.isdigit() else url)
 
 
 class ImportConfirmView(MerchantRequiredMixin, View):

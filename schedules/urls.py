@@ -24,6 +24,11 @@ urlpatterns = [
     ),
     path("importar/<id:pk>/", import_views.ImportPreviewView.as_view(), name="import_preview"),
     path(
+        "importar/<id:pk>/email/",
+        import_views.ImportEmailAcceptView.as_view(),
+        name="import_email_accept",
+    ),
+    path(
         "importar/<id:pk>/confirmar/",
         import_views.ImportConfirmView.as_view(),
         name="import_confirm",

@@ -81,7 +81,7 @@ TEMPLATES = [
                 "portal.navigation.nav_section",
                 "notifications.context_processors.alert_banner",
             ],
-            "builtins": ["portal.templatetags.money"],
+            "builtins": ["portal.templatetags.money", "portal.templatetags.texts"],
         },
     }
 ]

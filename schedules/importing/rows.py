@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
 from billing.forms import CustomerForm
+from portal.emailcheck import email_suggestion
 from portal.forms import UF_CHOICES
 from schedules import dates
 from schedules.forms import ScheduleForm
@@ -116,8 +117,9 @@ class RowResult:
     status: str = "ok"
     duplicate_of: str = ""  # the message of a duplicate
     first_installment: tuple[int, date] | None = None  # the first installment to be issued
-    # Email typo suggestion ("gmial.com" -> "gmail.com"): left None here; wired by the lead
-    # from portal/emailcheck.py into the preview (templates/schedules/import_preview.html).
+    # The likely intended address when the typed domain looks like a typo ("gmial.com" ->
+    # "gmail.com", portal.emailcheck): the preview offers it with one click (a new customer's
+    # row only: an existing customer's email is not taken from the file).
     suggestion: str | None = None
 
     @property
@@ -200,6 +202,7 @@ class RowValidator:
             result.status = "error"
         else:
             result.cleaned = {"customer": customer, **schedule}
+            result.suggestion = email_suggestion(customer["email"])
         return result
 
     def _memoized(self, column, value, check, *args):
@@ -253,12 +256,22 @@ class RowValidator:
             raise ValidationError(field.error_messages["required"], code="required")
         try:
             validate_email(text, check_deliverability=False)
-        except EmailNotValidError:
+            cleaned = field.clean(text)
+        except (EmailNotValidError, ValidationError):
+            suggestion = email_suggestion(text)
+            if suggestion:  # "ana@yahoo.com.b": invalid, and obviously meant yahoo.com.br
+                raise ValidationError(
+                    _("E-mail inválido: você quis dizer %(suggestion)s?")
+                    % {"suggestion": suggestion},
+                    code="invalid",
+                ) from None
             raise ValidationError(
                 _("E-mail inválido: confira o endereço (por exemplo, nome@empresa.com.br)."),
                 code="invalid",
             ) from None
-        return self._field(self.customer_form, "email", text)
+        # The field's own clean, not the form's clean_email: a likely typo is not an error of
+        # the row but a suggestion the preview offers (RowResult.suggestion), one click away.
+        return cleaned
 
     def _amount(self, value) -> Decimal:
         if isinstance(value, bool):

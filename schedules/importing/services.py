@@ -171,6 +171,7 @@ def _note_customer(row: RowResult, existing: dict, first_of_customer: dict) -> N
     document = customer["document"]
     registered = existing.get(document)
     if registered is not None:
+        row.suggestion = None  # the registered customer's email is used, not this row's
         if (
             registered["name"].casefold() != customer["name"].casefold()
             or registered["email"].casefold() != customer["email"].casefold()
@@ -422,6 +423,35 @@ def import_batch_confirm(*, batch: ImportBatch, actor=None, today: date | None =
         locked.created_count = result.created
         locked.save(update_fields=["status", "imported_at", "created_count", "updated_at"])
     return result
+
+
+def import_batch_email_accept(*, batch: ImportBatch, row_number: int | None) -> int:
+    """Accept the suggested email of one row (``row_number``) or of every row (None) of a
+    preview not yet imported: the stored row imports with the suggested address. Returns how
+    many rows changed; 0 when there is nothing to change (already accepted, imported)."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != ImportBatch.Status.PENDING:
+            return 0
+        fixes: dict[int, tuple[str, str]] = {}
+        for entry in locked.report:
+            suggestion = entry.get("suggestion")
+            if suggestion and (row_number is None or entry["row"] == row_number):
+                typed = entry["values"].get("email", "")
+                fixes[entry["row"]] = (typed, suggestion)
+                entry["values"]["email"] = suggestion
+                entry["suggestion"] = None
+                entry.setdefault("notes", []).append(
+                    _("E-mail corrigido pela sugestão (digitado: %(typed)s).") % {"typed": typed}
+                )
+        if not fixes:
+            return 0
+        for stored in locked.rows:
+            fix = fixes.get(stored["row"])
+            if fix is not None:
+                stored["customer"]["email"] = fix[1]
+        locked.save(update_fields=["report", "rows", "updated_at"])
+    return len(fixes)
 
 
 def first_installment_label(report_row: dict) -> str:

@@ -71,7 +71,7 @@ def test_good_row_cleaned(validate):
         ("email", "", "obrigatório"),
         ("endereco", "", "obrigatório"),
         ("cidade", "", "obrigatório"),
-        ("uf", "XX", "UF inválida"),
+        ("uf", "XX", "estado brasileiro (UF)"),
         ("uf", "São Paulo", "2 caracteres"),
         ("cep", "0131-100", "8 dígitos"),
         ("valor", "0,00", "mínimo"),
