@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -112,6 +113,38 @@ class Boleto(MerchantOwnedModel):
         # (deactivated or cancelled meanwhile); a reactivation can send it.
         WITHHELD = "withheld", _("Não enviado (agendamento inativo)")
 
+    class Registration(models.TextChoices):
+        """Whether the beneficiary's bank knows the boleto (FEBRABAN's Nova Plataforma de
+        Cobrança: an unregistered boleto cannot be paid). Asynchronous by file: a remessa carries
+        the entry, the bank's retorno confirms (02) or rejects it (03, with reasons)."""
+
+        NOT_APPLICABLE = "n/a", _("Não se aplica")
+        PENDING = "pending", _("Aguardando registro")
+        REGISTERED = "registered", _("Registrado")
+        REJECTED = "rejected", _("Rejeitado")
+
+    class Payment(models.TextChoices):
+        """What the bank's retorno said about the money. "Vencido" is not stored: it is an open
+        boleto past its due date (billing.selectors), so it needs no job to flip it."""
+
+        OPEN = "open", _("Em aberto")
+        PAID = "paid", _("Pago")
+        WRITTEN_OFF = "written_off", _("Baixado")
+        PAID_AFTER_WRITE_OFF = "paid_after_write_off", _("Pago após baixa")
+
+    class Instruction(models.TextChoices):
+        """A change asked of the bank for a registered title, sent in the next remessa."""
+
+        NONE = "", _("Nenhuma")
+        WRITE_OFF = "write_off", _("Pedido de baixa")
+
+    class InstructionStatus(models.TextChoices):
+        NONE = "", _("Nenhuma")
+        PENDING = "pending", _("Aguardando remessa")
+        SENT = "sent", _("Enviada ao banco")
+        CONFIRMED = "confirmed", _("Confirmada pelo banco")
+        REJECTED = "rejected", _("Rejeitada pelo banco")
+
     schedule = models.ForeignKey(
         "schedules.Schedule",
         on_delete=models.PROTECT,
@@ -136,6 +169,73 @@ class Boleto(MerchantOwnedModel):
     linha_digitavel = models.CharField(_("linha digitável"), max_length=47, blank=True)
     pix_payload = models.TextField(_("Pix copia e cola"), blank=True)
     pdf = models.FileField(_("PDF"), upload_to="boletos/%Y/%m/", blank=True)
+    # Registration at the bank (see Registration). The generator writes "pending" (issued) or
+    # "n/a" (skipped) itself; the database default covers every other insert.
+    registration_status = models.CharField(
+        _("registro"),
+        max_length=10,
+        choices=Registration.choices,
+        default=Registration.PENDING,
+        db_default=Registration.PENDING,
+    )
+    # The bank's reasons for a rejection: [{"code": "48", "text": "CEP inválido"}].
+    registration_reasons = models.JSONField(_("motivos da rejeição"), default=list, blank=True)
+    registration_remessa = models.ForeignKey(
+        "billing.Remessa",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("remessa do registro"),
+    )
+    registered_at = models.DateTimeField(_("registrado em"), null=True, blank=True)
+    # Payment, from the bank's retorno. Amounts as the bank reported them: a payment different
+    # from the issued amount is recorded, never "fixed".
+    payment_status = models.CharField(
+        _("pagamento"),
+        max_length=20,
+        choices=Payment.choices,
+        default=Payment.OPEN,
+        db_default=Payment.OPEN,
+    )
+    amount_paid = models.DecimalField(
+        _("valor pago"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_credited = models.DecimalField(
+        _("valor creditado"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    bank_fee = models.DecimalField(
+        _("tarifa"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    interest_fine = models.DecimalField(
+        _("juros e multa"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    discount = models.DecimalField(
+        _("desconto"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    paid_on = models.DateField(_("pago em"), null=True, blank=True)
+    credited_on = models.DateField(_("creditado em"), null=True, blank=True)
+    written_off_on = models.DateField(_("baixado em"), null=True, blank=True)
+    # A pending instruction to the bank (write-off when the schedule is cancelled).
+    instruction = models.CharField(
+        _("instrução"), max_length=10, choices=Instruction.choices, default="", blank=True
+    )
+    instruction_status = models.CharField(
+        _("situação da instrução"),
+        max_length=10,
+        choices=InstructionStatus.choices,
+        default="",
+        blank=True,
+    )
+    instruction_remessa = models.ForeignKey(
+        "billing.Remessa",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("remessa da instrução"),
+    )
+    instruction_reasons = models.JSONField(_("motivos da instrução"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("boleto")
@@ -157,6 +257,33 @@ class Boleto(MerchantOwnedModel):
                 | (~Q(delivery_status="retry") & Q(next_attempt_at__isnull=True)),
                 name="boleto_retry_has_time",
             ),
+            # Only issued boletos go to the bank.
+            models.CheckConstraint(
+                condition=(Q(status="skipped") & Q(registration_status="n/a"))
+                | (Q(status="issued") & ~Q(registration_status="n/a")),
+                name="boleto_registration_issued_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_status__in=["n/a", "pending", "registered", "rejected"]),
+                name="boleto_registration_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    payment_status__in=["open", "paid", "written_off", "paid_after_write_off"]
+                ),
+                name="boleto_payment_known",
+            ),
+            # A payment is recorded with what was paid and when.
+            models.CheckConstraint(
+                condition=~Q(payment_status__in=["paid", "paid_after_write_off"])
+                | Q(amount_paid__isnull=False, paid_on__isnull=False),
+                name="boleto_paid_has_amount",
+            ),
+            models.CheckConstraint(
+                condition=(Q(instruction="") & Q(instruction_status=""))
+                | (~Q(instruction="") & ~Q(instruction_status="")),
+                name="boleto_instruction_has_status",
+            ),
             # A nosso número identifies one boleto of the merchant's account at the bank.
             models.UniqueConstraint(
                 fields=["merchant", "nosso_numero"],
@@ -172,6 +299,23 @@ class Boleto(MerchantOwnedModel):
                 name="boleto_merchant_issued",
             ),
             models.Index(fields=["merchant", "delivery_status"], name="boleto_merchant_delivery"),
+            # The remessa's scan (boletos to register) and the boleto list's filters.
+            models.Index(
+                fields=["merchant", "registration_status"],
+                condition=Q(status="issued"),
+                name="boleto_merchant_registration",
+            ),
+            # Open / overdue / paid counts and filters (dashboard, boleto list).
+            models.Index(
+                fields=["merchant", "payment_status", "due_date"],
+                condition=Q(status="issued"),
+                name="boleto_merchant_payment",
+            ),
+            models.Index(
+                fields=["merchant", "instruction_status"],
+                condition=Q(instruction_status="pending"),
+                name="boleto_instruction_pending",
+            ),
             # The per-minute retry job's scan: retries whose time has come.
             models.Index(
                 fields=["next_attempt_at"],
@@ -196,3 +340,304 @@ class Boleto(MerchantOwnedModel):
                 "time": time_br(at),
             }
         return self.get_delivery_status_display()
+
+
+class CollectionChannel(models.TextChoices):
+    """How a merchant's bank account registers boletos and reports what was paid."""
+
+    TEST_BANK = "testbank", _("Banco de testes (999)")
+    CNAB240 = "cnab240", _("CNAB 240 (arquivo)")
+    CNAB400 = "cnab400", _("CNAB 400 (arquivo)")
+
+
+# Which bank takes which file layout (banking.md §1); the test bank takes CNAB 240 from anyone.
+CHANNEL_BANKS = {
+    CollectionChannel.CNAB240: ("001", "033"),
+    CollectionChannel.CNAB400: ("001", "237", "341"),
+}
+WRITE_OFF_DAYS_MAX = 120
+
+
+class BankAttention(models.TextChoices):
+    """Bank facts that need the merchant (alerted through notifications)."""
+
+    REGISTRATION_REJECTED = "registration_rejected", _("Registro rejeitado pelo banco")
+    PAID_AFTER_WRITE_OFF = "paid_after_write_off", _("Pagamento de boleto baixado")
+    AMOUNT_DIFFERS = "amount_differs", _("Pago com valor diferente do emitido")
+    REGISTRATION_OVERDUE = "registration_overdue", _("Registro ainda não confirmado")
+
+
+class BankCollection(MerchantOwnedModel):
+    """The collection settings of the merchant's bank account (one per merchant): the channel
+    (the test bank, or CNAB 240/400 files), what the layout needs beyond the account printed on
+    the boleto (portal.Merchant), the file sequence (NSA) and the write-off and alert policies."""
+
+    channel = models.CharField(
+        _("canal de cobrança"),
+        max_length=10,
+        choices=CollectionChannel.choices,
+        default=CollectionChannel.TEST_BANK,
+    )
+    company_code = models.CharField(
+        _("código da empresa / de transmissão"),
+        max_length=20,
+        blank=True,
+        help_text=_("Bradesco: código da empresa; Santander: código de transmissão."),
+    )
+    wallet_variation = models.CharField(
+        _("variação da carteira"),
+        max_length=3,
+        blank=True,
+        help_text=_("Banco do Brasil, CNAB 240: variação da carteira (ex.: 019)."),
+    )
+    next_nsa = models.PositiveIntegerField(
+        _("próximo NSA"),
+        default=1,
+        help_text=_("Número sequencial do próximo arquivo de remessa."),
+    )
+    write_off_days = models.PositiveSmallIntegerField(
+        _("baixa automática (dias após o vencimento)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(WRITE_OFF_DAYS_MAX)],
+        help_text=_("Vazio: o banco não baixa sozinho. De 0 a 120 dias."),
+    )
+    registration_alert_days = models.PositiveSmallIntegerField(
+        _("alertar registro pendente após (dias úteis)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+
+    class Meta:
+        verbose_name = _("cobrança bancária")
+        verbose_name_plural = _("cobranças bancárias")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant"], name="bankcollection_one_per_merchant"),
+            models.CheckConstraint(
+                condition=Q(channel__in=["testbank", "cnab240", "cnab400"]),
+                name="bankcollection_channel_known",
+            ),
+            models.CheckConstraint(condition=Q(next_nsa__gte=1), name="bankcollection_nsa_pos"),
+            models.CheckConstraint(
+                condition=Q(write_off_days__isnull=True)
+                | Q(write_off_days__lte=WRITE_OFF_DAYS_MAX),
+                name="bankcollection_write_off_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.get_channel_display()}"
+
+
+class Remessa(MerchantOwnedModel):
+    """A remessa file as generated: immutable, downloadable again. Its NSA increases by one per
+    file and merchant (allocated under the BankCollection row's lock)."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled", _("Automática (horário configurado)")
+        MANUAL = "manual", _("Gerada pelo lojista")
+        TEST_BANK = "testbank", _("Banco de testes")
+
+    nsa = models.PositiveIntegerField(_("NSA"))
+    layout = models.CharField(_("layout"), max_length=8)
+    bank_code = models.CharField(_("banco"), max_length=3)
+    file = models.FileField(_("arquivo"), upload_to="bank/remessas/%Y/%m/")
+    filename = models.CharField(_("nome do arquivo"), max_length=100)
+    sha256 = models.CharField(max_length=64)
+    titles = models.PositiveIntegerField(_("títulos"), default=0)
+    # {"01": entries, "02": write-offs, ...}: movement code -> titles.
+    movements = models.JSONField(_("movimentos"), default=dict, blank=True)
+    total_amount = models.DecimalField(
+        _("valor total"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
+    trigger = models.CharField(_("origem"), max_length=10, choices=Trigger.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gerada por"),
+    )
+
+    class Meta:
+        verbose_name = _("remessa")
+        verbose_name_plural = _("remessas")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "nsa"], name="remessa_nsa_per_merchant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Retorno(MerchantOwnedModel):
+    """A retorno file as received (upload, inbox folder, test bank, command): stored once per
+    merchant (sha256), then applied once (status guard under the row's lock)."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Enviado pelo portal")
+        INBOX = "inbox", _("Pasta de entrada")
+        TEST_BANK = "testbank", _("Banco de testes")
+        COMMAND = "command", _("Linha de comando")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Recebido")
+        APPLIED = "applied", _("Processado")
+
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(_("arquivo"), upload_to="bank/retornos/%Y/%m/")
+    filename = models.CharField(_("nome do arquivo"), max_length=255)
+    size = models.PositiveIntegerField(_("tamanho"))
+    layout = models.CharField(_("layout"), max_length=8)
+    bank_code = models.CharField(_("banco"), max_length=3)
+    nsa = models.PositiveIntegerField(_("NSA"), null=True, blank=True)
+    generated_on = models.DateField(_("gerado em"), null=True, blank=True)
+    source = models.CharField(_("origem"), max_length=10, choices=Source.choices)
+    status = models.CharField(
+        _("situação"), max_length=10, choices=Status.choices, default=Status.RECEIVED
+    )
+    # What applying it did, for the result page: counts per outcome and kind.
+    summary = models.JSONField(_("resumo"), default=dict, blank=True)
+    applied_at = models.DateTimeField(_("processado em"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enviado por"),
+    )
+
+    class Meta:
+        verbose_name = _("retorno")
+        verbose_name_plural = _("retornos")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "sha256"], name="retorno_once_per_merchant"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["received", "applied"]), name="retorno_status_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="retorno_recent")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class BankOccurrence(MerchantOwnedModel):
+    """One title of a retorno as read (a T/U pair, a CNAB 400 detail) and what the portal did
+    with it: the ledger of bank facts (payments, write-offs, rejections, fees).
+
+    Idempotent twice over: a file's line is recorded once (retorno, line), and a fact is applied
+    to a boleto once whatever file carries it (``applied_key`` = boleto, occurrence, date)."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Aplicado")
+        DUPLICATE = "duplicate", _("Já processado antes")
+        NOT_FOUND = "not_found", _("Boleto não encontrado")
+        IGNORED = "ignored", _("Informativo")
+
+    retorno = models.ForeignKey(
+        Retorno, on_delete=models.PROTECT, related_name="occurrences", db_index=False
+    )
+    line = models.PositiveIntegerField(_("linha"))
+    boleto = models.ForeignKey(
+        Boleto,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_occurrences",
+        verbose_name=_("boleto"),
+    )
+    nosso_numero = models.CharField(_("nosso número"), max_length=30)
+    our_id = models.CharField(_("uso da empresa"), max_length=25, blank=True)
+    occurrence = models.CharField(_("ocorrência"), max_length=2)
+    kind = models.CharField(_("tipo"), max_length=24)
+    reasons = models.JSONField(_("motivos"), default=list, blank=True)
+    amount = models.DecimalField(
+        _("valor nominal"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    amount_paid = models.DecimalField(
+        _("valor pago"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    amount_credited = models.DecimalField(
+        _("valor creditado"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    fee = models.DecimalField(_("tarifa"), max_digits=14, decimal_places=2, null=True, blank=True)
+    interest_fine = models.DecimalField(
+        _("juros e multa"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    discount = models.DecimalField(
+        _("desconto"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    occurred_on = models.DateField(_("data da ocorrência"), null=True, blank=True)
+    credited_on = models.DateField(_("data do crédito"), null=True, blank=True)
+    outcome = models.CharField(_("resultado"), max_length=10, choices=Outcome.choices)
+    applied_key = models.CharField(max_length=60, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("ocorrência bancária")
+        verbose_name_plural = _("ocorrências bancárias")
+        constraints = [
+            models.UniqueConstraint(fields=["retorno", "line"], name="occurrence_line_once"),
+            models.UniqueConstraint(
+                fields=["merchant", "applied_key"],
+                condition=Q(applied_key__isnull=False),
+                name="occurrence_applied_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["boleto", "created_at"], name="occurrence_boleto_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.retorno_id}:{self.line} {self.occurrence} {self.kind}"
+
+
+class TestBankTitle(models.Model):
+    """The test bank's own memory (the "Banco de testes (999)" plays the bank's side): the
+    titles it registered, per beneficiary account, keyed by the nosso número as the remessa
+    carries it. Not a merchant's row: the bank knows accounts, not portal merchants. Its
+    uniqueness is what lets the test bank reject a nosso número sent twice (billing.testbank's
+    ``known``), as a real bank would."""
+
+    __test__ = False  # not a pytest test class despite its name
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registrado")
+        PAID = "paid", _("Pago")
+        WRITTEN_OFF = "written_off", _("Baixado")
+
+    # The beneficiary account as the remessa header carries it (document, convênio, agency,
+    # account): billing.registration.testbank_account_key.
+    account_key = models.CharField(_("conta"), max_length=80)
+    nosso_numero = models.CharField(_("nosso número"), max_length=30)
+    our_id = models.CharField(_("uso da empresa"), max_length=25, blank=True)
+    amount = models.DecimalField(_("valor"), max_digits=12, decimal_places=2)
+    due_date = models.DateField(_("vencimento"))
+    # Baixa automática: days after the due date, as sent with the title (None: never).
+    write_off_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=12, choices=Status.choices, default=Status.REGISTERED
+    )
+    registered_on = models.DateField(_("registrado em"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("título no banco de testes")
+        verbose_name_plural = _("títulos no banco de testes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_key", "nosso_numero"], name="testbank_title_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["registered", "paid", "written_off"]),
+                name="testbank_title_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_key} {self.nosso_numero}"

@@ -415,6 +415,9 @@ def _insert_generic(
                 if row.issued
                 else Boleto.DeliveryStatus.NOT_APPLICABLE
             ),
+            registration_status=(
+                Boleto.Registration.PENDING if row.issued else Boleto.Registration.NOT_APPLICABLE
+            ),
             issued_at=now,
             payer=row.payer,
             beneficiary=beneficiaries[row.merchant_id],
@@ -443,6 +446,7 @@ _COMPUTED_COLUMNS = (
     "amount",
     "status",
     "delivery_status",
+    "registration_status",
     "issued_at",
     "payer",
     "beneficiary",
@@ -466,8 +470,16 @@ def _constant_columns() -> tuple[tuple[str, ...], tuple]:
 
 
 _json_dumps = json.JSONEncoder().encode  # what JSONField stores: json.dumps with no options
-_ISSUED = (Boleto.Status.ISSUED.value, Boleto.DeliveryStatus.PENDING.value)
-_SKIPPED = (Boleto.Status.SKIPPED.value, Boleto.DeliveryStatus.NOT_APPLICABLE.value)
+_ISSUED = (
+    Boleto.Status.ISSUED.value,
+    Boleto.DeliveryStatus.PENDING.value,
+    Boleto.Registration.PENDING.value,
+)
+_SKIPPED = (
+    Boleto.Status.SKIPPED.value,
+    Boleto.DeliveryStatus.NOT_APPLICABLE.value,
+    Boleto.Registration.NOT_APPLICABLE.value,
+)
 
 
 def _insert_postgresql(
@@ -520,7 +532,7 @@ def _insert_postgresql(
                         beneficiaries[merchant_id]
                     )
                 payer_text = payer if payer.__class__ is str else _json_dumps(payer)
-                status, delivery_status = _ISSUED if issued else _SKIPPED
+                status, delivery_status, registration_status = _ISSUED if issued else _SKIPPED
                 write_row(
                     (
                         boleto_id,
@@ -531,6 +543,7 @@ def _insert_postgresql(
                         amount,
                         status,
                         delivery_status,
+                        registration_status,
                         now,
                         payer_text,
                         beneficiary,
