@@ -333,6 +333,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.ticket_notify_sweep_task",
         "schedule": 10 * 60.0,
     },
+    # Bank: the day's remessa of file channels once BANK_REMESSA_TIME has come (generated once
+    # per business day per merchant; the job checks every 15 minutes), lost test-bank
+    # registrations, and registrations still unconfirmed after the merchant's alert days.
+    "remessas-generate-due": {
+        "task": "billing.tasks.remessas_generate_due_task",
+        "schedule": 15 * 60.0,
+    },
+    "registrations-sweep": {
+        "task": "billing.tasks.registrations_sweep_task",
+        "schedule": 5 * 60.0,
+    },
+    "registrations-overdue-alert": {
+        "task": "billing.tasks.registrations_overdue_alert_task",
+        "schedule": crontab(minute=5),
+    },
     "issue-due-installments-daily-catch-up": {
         # Business-day rollover in America/Sao_Paulo: the minute after midnight.
         "task": "schedules.tasks.issue_due_installments_task",
@@ -377,6 +392,13 @@ COORDINATION_REDIS_URL = env.str("COORDINATION_REDIS_URL", default=REDIS_URL)
 COORDINATION_KEY_PREFIX = env.str("COORDINATION_KEY_PREFIX", default="portal:")
 # Paths served by portal.middleware.WebhookFastPathMiddleware (no browser middleware).
 WEBHOOK_FAST_PATH_PREFIXES = ["/anymail/"]
+
+# Bank files. BANK_OUTBOX_DIR: every generated remessa is also written to
+# <BANK_OUTBOX_DIR>/<merchant CNPJ>/<file> for the merchant's VAN/SFTP client (empty: only stored
+# in the portal, downloadable). BANK_REMESSA_TIME: business time ("HH:MM") after which file
+# channels get the day's remessa (billing.remessas.remessas_generate_due).
+BANK_OUTBOX_DIR = env.str("BANK_OUTBOX_DIR", default="")
+BANK_REMESSA_TIME = env.str("BANK_REMESSA_TIME", default="17:00")
 
 # The boleto PDF's fast path (billing/pdf.py, on WeasyPrint internals checked at first use); off,
 # every boleto is drawn by WeasyPrint's plain HTML(...).write_pdf(), ~2.5x slower, same page.
