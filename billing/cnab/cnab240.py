@@ -240,6 +240,39 @@ def _read_retorno(lines: list[str], first: int, parsed: ParsedFile, occurrences:
             ("T" if t is not None else "") + ("U" if u is not None else ""),
         )
 
+    def pair(t_number: int, t: str, u: str) -> BankEvent:
+        # The common case (a T followed by its U), kept lean: it runs once per title.
+        occurrence = t[15:17]
+        kind, label = lookup(occurrence) or unknown(occurrences, occurrence)
+        if kind in payment_kinds:
+            discount = money(u[32:47])
+            rebate = money(u[47:62])
+            if rebate and discount is not None:
+                discount += rebate
+            return BankEvent(
+                t_number,
+                bank,
+                t[nn_a:nn_b].strip(),
+                t[our_a:our_b].strip(),
+                t[seu_a:seu_b].strip(),
+                occurrence,
+                kind,
+                [],
+                date8(t[due_a:due_b]),
+                money(t[amount_a:amount_b]),
+                money(u[77:92]),
+                money(u[92:107]),
+                money(t[fee_a:fee_b]),
+                money(u[17:32]),
+                discount,
+                date8(u[137:145]),
+                date8(u[145:153]),
+                f"{t}\n{u}",
+                label,
+                "TU",
+            )
+        return event(t_number, t, 0, u)
+
     records = 1
     t_line: str | None = None
     t_number = 0
@@ -269,7 +302,10 @@ def _read_retorno(lines: list[str], first: int, parsed: ParsedFile, occurrences:
                     append(event(t_number, t_line, 0, None))
                 t_line, t_number = line, index + 1
             elif segment == "U":
-                append(event(t_number, t_line, index + 1, line))
+                if t_line is not None:
+                    append(pair(t_number, t_line, line))
+                else:
+                    append(event(0, None, index + 1, line))
                 t_line = None
             # Y (Pix), W and other segments: skipped; a pending T keeps waiting for its U.
             continue
