@@ -29,9 +29,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.cnab.nosso_numero import file_nosso_numero
 from billing.cnab.reading import parse_file
 from billing.cnab.records import Kind
-from billing.cnab.remessa import RemessaAccount, file_nosso_numero
+from billing.cnab.remessa import RemessaAccount
 from billing.connectors import remessa_account
 from billing.models import (
     BankAttention,

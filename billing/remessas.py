@@ -194,7 +194,9 @@ def _generate_locked(
     )
     if not entry_rows and not write_off_rows:
         return None
-    write_off_days = collection.write_off_days
+    # 0 ("baixa no vencimento") is not a term the layouts carry (P 225-227 counts days after
+    # the due date, 1 and up): such titles go with the bank's default.
+    write_off_days = collection.write_off_days or None
     titles = _titles(
         entry_rows, movement=MOVEMENT_ENTRY, merchant=merchant, write_off_days=write_off_days
     ) + _titles(

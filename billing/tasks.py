@@ -9,6 +9,7 @@ from billing.registration import (
     registrations_sweep,
 )
 from billing.remessas import remessas_generate_due
+from billing.retornos import retornos_inbox_collect
 
 # Idempotent (status guards under the collection lock): acknowledged when done, given back to
 # the broker when the worker dies (as notifications.tasks).
@@ -46,3 +47,9 @@ def registrations_overdue_alert_task() -> int:
 def remessas_generate_due_task() -> int:
     """Beat, every 15 minutes: the day's scheduled remessa of file channels (BANK_REMESSA_TIME)."""
     return remessas_generate_due()
+
+
+@shared_task(ignore_result=True)
+def retornos_inbox_collect_task() -> int:
+    """Beat, every 5 minutes: import the retornos waiting in settings.BANK_INBOX_DIR."""
+    return retornos_inbox_collect()

@@ -1,14 +1,14 @@
 """Delivery of issued boletos to the customer: hand-off, event processing, retries, sweep.
 
 The hand-off is the seam between issuing and sending: the generator records each new boleto as
-``pending``; once its bank confirms the registration (billing.signals.boletos_registered: at once
-with the test bank, after the bank's retorno by file) it is queued here. A boleto the bank does
-not know is never emailed: the hand-off and the sweep take only registered boletos. The
-hand-off marks them ``queued`` and queues one send task per boleto (notifications/sending.py). A boleto whose hand-off was
-lost (broker down at commit) stays ``pending`` ("Aguardando envio") until ``delivery_sweep``
-(a beat job every 5 minutes) hands it off again. Stored webhook events are classified and
-applied here (the drain, the per-minute rematch); a failed send's retry is queued here when
-due; the merchant's "Reenviar boleto" request starts here too.
+``pending``; once its bank confirms the registration (billing.signals.boletos_registered: at
+once with the test bank, after the bank's retorno by file) it is queued here. A boleto the bank
+does not know is never emailed: the hand-off and the sweep take only registered boletos. The
+hand-off marks them ``queued`` and queues one send task per boleto (notifications/sending.py). A
+boleto whose hand-off was lost (broker down at commit) stays ``pending`` ("Aguardando envio")
+until ``delivery_sweep`` (a beat job every 5 minutes) hands it off again. Stored webhook events
+are classified and applied here (the drain, the per-minute rematch); a failed send's retry is
+queued here when due; the merchant's "Reenviar boleto" request starts here too.
 """
 
 import logging

@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.registrations_overdue_alert_task",
         "schedule": crontab(minute=5),
     },
+    # Retornos dropped in BANK_INBOX_DIR by the merchants' VAN/SFTP clients (nothing when unset).
+    "bank-retornos-inbox": {
+        "task": "billing.tasks.retornos_inbox_collect_task",
+        "schedule": 5 * 60.0,
+    },
     "issue-due-installments-daily-catch-up": {
         # Business-day rollover in America/Sao_Paulo: the minute after midnight.
         "task": "schedules.tasks.issue_due_installments_task",
@@ -373,6 +378,12 @@ SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 DELIVERY_RETRY_DELAYS = [
     int(v) for v in env.list("DELIVERY_RETRY_DELAYS", default=["7200", "21600"])
 ]  # seconds: 2 h, then 6 h
+# Bank files (retornos uploaded, picked up or imported): refused above this size, with the limit
+# in the message. 64 MB holds a CNAB 240 retorno of ~130,000 titles.
+BANK_FILE_MAX_BYTES = env.int("BANK_FILE_MAX_BYTES", default=64 * 1024 * 1024)
+# Retornos picked up every 5 minutes from BANK_INBOX_DIR/<merchant CNPJ digits>/ (then moved to
+# processed/ or refused/ beside a .txt with the reason). Empty: no pickup.
+BANK_INBOX_DIR = env.str("BANK_INBOX_DIR", default="")
 # 10,000 per batch: measured ~35% faster than 2,000 (fewer hand-off messages, see
 # docs/benchmarks.md); a batch holds its schedule row locks for about a second.
 GENERATOR_BATCH_SIZE = env.int("GENERATOR_BATCH_SIZE", default=10000)
