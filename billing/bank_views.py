@@ -6,8 +6,6 @@ The upload never reads a file over settings.BANK_FILE_MAX_BYTES into memory: a s
 upload handler is installed before the request body is parsed (so before the CSRF check, which
 reads the form), and it stops storing the file as soon as the limit is passed."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,7 +27,7 @@ from billing.cnab.records import CnabError
 from billing.cnab.remessa import RemessaError
 from billing.models import CollectionChannel, Remessa, Retorno
 from billing.remessas import remessa_generate
-from billing.retornos import retorno_import
+from billing.retornos import RETORNO_ALREADY_IMPORTED, retorno_import
 from billing.services import bank_collection_get
 from portal.formats import datetime_br
 from portal.tenancy import MerchantRequiredMixin
@@ -42,7 +40,6 @@ FILE_TOO_BIG = gettext_lazy(
     "O arquivo tem mais de %(mb)s MB: não parece um retorno de cobrança. Confira se escolheu o "
     "arquivo certo."
 )
-ALREADY_PROCESSED = gettext_lazy("Este arquivo já foi processado em %(at)s.")
 NOTHING_TO_SEND = gettext_lazy("Nada a enviar: nenhum boleto aguardando registro.")
 TEST_BANK_NO_REMESSA = gettext_lazy(
     "No Banco de testes cada boleto é registrado na hora em que é emitido: não há remessa a "
@@ -135,7 +132,7 @@ class BankFilesView(MerchantRequiredMixin, TemplateView):
 
 
 class RemessaGenerateView(MerchantRequiredMixin, View):
-    """"Gerar remessa agora": everything not yet sent, in one file with the next NSA."""
+    """ "Gerar remessa agora": everything not yet sent, in one file with the next NSA."""
 
     def post(self, request):
         collection = bank_collection_get(merchant=request.merchant)
@@ -194,7 +191,7 @@ class RetornoDownloadView(MerchantRequiredMixin, View):
 
 @method_decorator(csrf_exempt, name="dispatch")  # checked in post(), after the size limit is set
 class RetornoUploadView(MerchantRequiredMixin, View):
-    """"Enviar retorno": store, validate, apply (billing.retornos.retorno_import), then the
+    """ "Enviar retorno": store, validate, apply (billing.retornos.retorno_import), then the
     result page. Any refusal is one pt-BR message next to the file field, status 200."""
 
     def post(self, request):
@@ -216,11 +213,6 @@ class RetornoUploadView(MerchantRequiredMixin, View):
             form.add_error("file", _too_big_message())
             return self._invalid(request, form)
         data = upload.read()
-        existing = selectors.retorno_find_by_sha256(
-            merchant=request.merchant, sha256=hashlib.sha256(data).hexdigest()
-        )
-        if existing is not None and existing.status == Retorno.Status.APPLIED:
-            return self._invalid(request, form, already=existing)
         try:
             retorno = retorno_import(
                 merchant=request.merchant,
@@ -235,16 +227,17 @@ class RetornoUploadView(MerchantRequiredMixin, View):
         except CnabError as exc:
             form.add_error("file", str(exc))
             return self._invalid(request, form)
-        messages.success(
-            request, _("Retorno %(file)s processado.") % {"file": retorno.filename}
-        )
+        if getattr(retorno, "already_imported", False):
+            return self._invalid(request, form, already=retorno)
+        messages.success(request, _("Retorno %(file)s processado.") % {"file": retorno.filename})
         return redirect("billing:retorno_detail", retorno_id=retorno.pk)
 
     def _invalid(self, request, form, *, already=None):
         if already is not None:
             form.add_error(
                 "file",
-                ALREADY_PROCESSED % {"at": datetime_br(already.applied_at or already.created_at)},
+                RETORNO_ALREADY_IMPORTED
+                % {"date": datetime_br(already.applied_at or already.created_at)},
             )
         return render(
             request, "billing/bank_files.html", _files_context(request, form=form, already=already)

@@ -165,10 +165,6 @@ def retorno_get(*, merchant: Merchant, retorno_id: int) -> Retorno:
     return get_for_merchant_or_404(Retorno, merchant, pk=retorno_id)
 
 
-def retorno_find_by_sha256(*, merchant: Merchant, sha256: str) -> Retorno | None:
-    return Retorno.objects.for_merchant(merchant).filter(sha256=sha256).first()
-
-
 _NOT_FOUND = Q(outcome=BankOccurrence.Outcome.NOT_FOUND)
 
 # The sections of a retorno's result page, in order: key -> condition on its occurrences. A
