@@ -487,3 +487,49 @@ def test_settings_members_read_only(client, merchant):
     assert "Somente proprietários" in page and '<form method="post" novalidate>' not in page
     assert client.post(COLLECTION, form_data(channel="cnab400")).status_code == 403
     assert BankCollection.objects.get(merchant=merchant).channel == "testbank"
+
+
+def test_schedule_timeline_tells_the_bank_facts(owner_client, merchant):
+    from schedules.timeline import schedule_timeline
+
+    boleto = issued(
+        merchant,
+        registration_status=Boleto.Registration.REJECTED,
+        registration_reasons=[{"code": "48", "text": "CEP inválido"}],
+    )
+    retorno = Retorno.objects.create(
+        merchant=merchant,
+        sha256="1" * 64,
+        file="bank/retornos/x.ret",
+        filename="CB0101.ret",
+        size=1,
+        layout="cnab240",
+        bank_code="999",
+        source=Retorno.Source.UPLOAD,
+    )
+    facts = [
+        ("03", "rejected", {"reasons": [{"code": "48", "text": "CEP inválido"}]}),
+        ("09", "written_off", {}),
+        ("06", "paid", {"amount_paid": Decimal("12.00"), "credited_on": business_today()}),
+        ("06", "paid", {"outcome": BankOccurrence.Outcome.DUPLICATE}),
+    ]
+    for line, (code, kind, extra) in enumerate(facts, start=1):
+        BankOccurrence.objects.create(
+            merchant=merchant,
+            retorno=retorno,
+            line=line,
+            boleto=boleto,
+            nosso_numero=str(boleto.nosso_numero),
+            occurrence=code,
+            kind=kind,
+            occurred_on=business_today(),
+            **{"outcome": BankOccurrence.Outcome.APPLIED, **extra},
+        )
+    titles = [e.title for e in schedule_timeline(schedule=boleto.schedule)]
+    assert "Registro rejeitado: CEP inválido" in titles
+    assert "Baixado" in titles
+    today = business_today().strftime("%d/%m/%Y")
+    assert titles.count(f"Pago R$\xa012,00 em {today} (crédito em {today})") == 1  # not the dup
+    page = owner_client.get(boleto.schedule.get_absolute_url()).content.decode()
+    assert "parcela 1 · retorno CB0101.ret" in page
+    assert "Rejeitado" in page and "CEP inválido" in page
