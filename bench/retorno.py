@@ -248,10 +248,42 @@ def time_parse(data: bytes) -> float:
     return seconds
 
 
+PHASES: dict[str, float] = {}
+
+
+def instrument() -> None:
+    """Accumulate wall time per phase of retorno_import into PHASES (for the breakdown)."""
+    from django.db import connections
+
+    from billing import retornos
+    from billing.connectors import BankConnector
+
+    def timed(owner, name, label):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                PHASES[label] = PHASES.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+
+    timed(BankConnector, "parse_retorno", "parse")
+    timed(retornos, "_check_parsed", "checks")
+    timed(retornos._FastIO, "load_by_nosso_numero", "SQL: match nosso numeros + load")
+    timed(retornos._FastIO, "existing_keys", "SQL: applied keys lookup")
+    timed(retornos._FastIO, "insert_occurrences", "SQL: COPY ledger rows")
+    timed(retornos._FastIO, "update_boletos", "SQL: COPY + UPDATE boletos")
+    timed(type(connections["default"]), "_commit", "commit (deferred FK checks)")
+
+
 def time_import(merchant, data: bytes, titles: int) -> float:
     from billing.models import Boleto
     from billing.retornos import retorno_import
 
+    PHASES.clear()
     start = time.perf_counter()
     retorno = retorno_import(merchant=merchant, data=data, filename="bench.ret", source="upload")
     seconds = time.perf_counter() - start
@@ -306,13 +338,20 @@ def main() -> None:
         call_command("migrate", interactive=False, verbosity=0)
         info = machine_info(db_url=args.db_url)
         merchant = build_data_set(args.titles)
+        instrument()
         data = make_retorno(merchant)
         titles = remessa_titles(merchant)
-        parse, end_to_end, remessa = [], [], []
+        parse, end_to_end, remessa, breakdowns = [], [], [], []
         for round_number in range(1, args.rounds + 1):
             reset_state()
             parse.append(args.titles / time_parse(data))
-            end_to_end.append(args.titles / time_import(merchant, data, args.titles))
+            seconds = time_import(merchant, data, args.titles)
+            end_to_end.append(args.titles / seconds)
+            phases = dict(PHASES)
+            phases["other (hash, store, match and apply in Python)"] = seconds - sum(
+                phases.values()
+            )
+            breakdowns.append(phases)
             remessa.append(args.titles / time_remessa(merchant, titles))
             print(
                 f"round {round_number}: parse {parse[-1]:,.0f}/s, end to end "
@@ -336,6 +375,12 @@ def main() -> None:
                 f">= {target:,}: {'met' if median >= target else 'NOT met'}" if target else "-"
             )
             print(f"| {label} | {best:,.0f} | {median:,.0f} | {verdict} |")
+        best = max(range(len(end_to_end)), key=end_to_end.__getitem__)
+        print("\nWhere the best end-to-end run's time went:\n")
+        print("| phase | seconds |")
+        print("|---|---:|")
+        for label, value in breakdowns[best].items():
+            print(f"| {label} | {value:.2f} |")
         if args.profile:
             profile_import(args, merchant, data)
     finally:
