@@ -85,8 +85,16 @@ def bank_alert_subject(*, kind: str, schedule_number) -> str:
 def bank_alert_diagnostic(*, kind: str, boleto, detail: dict) -> str:
     """What the bank said, in plain Portuguese, for the banner and the email (one line)."""
     if kind == "registration_rejected":
-        reasons = detail.get("reasons") or boleto.registration_reasons or []
-        texts = [str(reason.get("text") or reason.get("code")) for reason in reasons if reason]
+        reasons = boleto.registration_reasons or detail.get("reasons") or []
+        if isinstance(reasons, str):
+            return reasons
+        texts = [
+            str(reason.get("text") or reason.get("code"))
+            if isinstance(reason, dict)
+            else str(reason)
+            for reason in reasons
+            if reason
+        ]
         return "; ".join(texts) or str(_("o banco não informou o motivo"))
     if kind in ("paid_after_write_off", "amount_differs"):
         paid = boleto.amount_paid if boleto.amount_paid is not None else detail.get("amount_paid")

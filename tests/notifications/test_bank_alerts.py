@@ -69,7 +69,7 @@ def test_amount_differs_alert_names_both_amounts(boleto):
     )
     announce(boleto, BankAttention.AMOUNT_DIFFERS)
     alert = MerchantAlert.objects.get(boleto=boleto)
-    assert alert.diagnostic == "Emitido: R$ 150,00; pago: R$ 10,00 em 18/03/2026"
+    assert alert.diagnostic == "Emitido: R$\xa0150,00; pago: R$\xa010,00 em 18/03/2026"
     assert "valor diferente" in mail.outbox[0].subject
 
 

@@ -108,7 +108,7 @@ def test_testbank_pay_with_another_amount_and_date_alerts_the_merchant(merchant)
     assert (boleto.amount_paid, boleto.paid_on) == (Decimal("12.50"), paid_on)
     alert = MerchantAlert.objects.get(boleto=boleto)
     assert alert.kind == MerchantAlert.Kind.AMOUNT_DIFFERS
-    assert "R$ 150,00" in alert.diagnostic and "R$ 12,50" in alert.diagnostic
+    assert "R$\xa0150,00" in alert.diagnostic and "R$\xa012,50" in alert.diagnostic
     assert alert.emailed_at is not None
 
 
