@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing.models import Boleto, Customer
+from billing.registration import testbank_pay
 from portal.formfields import PortalModelForm
 
 
@@ -23,14 +27,46 @@ class BoletoAdmin(admin.ModelAdmin):
         "due_date",
         "amount",
         "status",
+        "registration_status",
+        "payment_status",
         "delivery_status",
         "merchant",
         "issued_at",
     ]
-    list_filter = ["status", "delivery_status", "merchant"]
+    list_filter = ["status", "registration_status", "payment_status", "delivery_status", "merchant"]
     search_fields = ["schedule__number", "linha_digitavel", "payer__email"]
     date_hierarchy = "due_date"
     list_select_related = ["schedule", "merchant"]
+    actions = ["simulate_payment"]
+
+    @admin.action(description=_("Simular pagamento (Banco de testes)"))
+    def simulate_payment(self, request, queryset):
+        """The test bank receives the nominal amount today for each selected boleto; its
+        payment retorno goes through the same ingestion as a bank's file."""
+        paid = 0
+        for boleto in queryset.order_by("pk"):
+            try:
+                testbank_pay(boleto=boleto)
+            except ValidationError as exc:
+                self.message_user(
+                    request,
+                    _("Boleto %(id)s: %(error)s")
+                    % {"id": boleto.pk, "error": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
+                continue
+            paid += 1
+        if paid:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d pagamento simulado no Banco de testes.",
+                    "%(count)d pagamentos simulados no Banco de testes.",
+                    paid,
+                )
+                % {"count": paid},
+                messages.SUCCESS,
+            )
 
     def has_add_permission(self, request):
         return False

@@ -11,6 +11,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: billing.accounts imports models, which are not ready at module level.
         from billing.accounts import bank_account_check_receiver, nosso_numero_sequence_receiver
+        from billing.services import bank_collection_receiver
         from portal.models import Merchant
         from portal.signals import merchant_account_check
 
@@ -21,4 +22,9 @@ class BillingConfig(AppConfig):
             nosso_numero_sequence_receiver,
             sender=Merchant,
             dispatch_uid="billing.nosso_numero_sequence",
+        )
+        post_save.connect(
+            bank_collection_receiver,
+            sender=Merchant,
+            dispatch_uid="billing.bank_collection",
         )

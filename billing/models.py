@@ -594,3 +594,50 @@ class BankOccurrence(MerchantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.retorno_id}:{self.line} {self.occurrence} {self.kind}"
+
+
+class TestBankTitle(models.Model):
+    """The test bank's own memory (the "Banco de testes (999)" plays the bank's side): the
+    titles it registered, per beneficiary account, keyed by the nosso número as the remessa
+    carries it. Not a merchant's row: the bank knows accounts, not portal merchants. Its
+    uniqueness is what lets the test bank reject a nosso número sent twice (billing.testbank's
+    ``known``), as a real bank would."""
+
+    __test__ = False  # not a pytest test class despite its name
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registrado")
+        PAID = "paid", _("Pago")
+        WRITTEN_OFF = "written_off", _("Baixado")
+
+    # The beneficiary account as the remessa header carries it (document, convênio, agency,
+    # account): billing.registration.testbank_account_key.
+    account_key = models.CharField(_("conta"), max_length=80)
+    nosso_numero = models.CharField(_("nosso número"), max_length=30)
+    our_id = models.CharField(_("uso da empresa"), max_length=25, blank=True)
+    amount = models.DecimalField(_("valor"), max_digits=12, decimal_places=2)
+    due_date = models.DateField(_("vencimento"))
+    # Baixa automática: days after the due date, as sent with the title (None: never).
+    write_off_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        _("situação"), max_length=12, choices=Status.choices, default=Status.REGISTERED
+    )
+    registered_on = models.DateField(_("registrado em"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("título no banco de testes")
+        verbose_name_plural = _("títulos no banco de testes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_key", "nosso_numero"], name="testbank_title_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["registered", "paid", "written_off"]),
+                name="testbank_title_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_key} {self.nosso_numero}"

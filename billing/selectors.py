@@ -1,5 +1,15 @@
-from billing.models import Boleto, Customer
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import BankOccurrence, Boleto, Customer, Remessa, Retorno
 from portal.models import Merchant
+from portal.tenancy import get_for_merchant_or_404
+from portal.timezones import business_today
 
 
 def customer_list(*, merchant: Merchant):
@@ -32,4 +42,232 @@ def boletos_for_zip(*, merchant: Merchant, boleto_ids):
         .filter(pk__in=boleto_ids, status=Boleto.Status.ISSUED)
         .select_related("schedule")
         .order_by("schedule__number", "sequence")
+    )
+
+
+# --- Bank states, files and the retorno result (issue 12) ---------------------------------------
+
+# The payment filter of the Boletos tab and the dashboard's cards. "Vencido" is derived: an open
+# boleto whose registration was not rejected (a rejected one cannot be paid) and whose due date
+# has passed; "Em aberto" is the same before the due date. "Pago" is money received, whether
+# or not the boleto had been written off ("Pago após baixa" is that subset).
+PAYMENT_FILTERS = ("open", "overdue", "paid", "written_off", "paid_after_write_off")
+REGISTRATION_FILTERS = (
+    Boleto.Registration.PENDING,
+    Boleto.Registration.REGISTERED,
+    Boleto.Registration.REJECTED,
+)
+PAID_STATUSES = (Boleto.Payment.PAID, Boleto.Payment.PAID_AFTER_WRITE_OFF)
+
+
+def _payable_open() -> Q:
+    return Q(payment_status=Boleto.Payment.OPEN) & ~Q(
+        registration_status=Boleto.Registration.REJECTED
+    )
+
+
+def boleto_payment_q(payment: str, *, today: date) -> Q:
+    """The condition of one PAYMENT_FILTERS value (an unknown value filters nothing)."""
+    if payment == "open":
+        return _payable_open() & Q(due_date__gte=today)
+    if payment == "overdue":
+        return _payable_open() & Q(due_date__lt=today)
+    if payment == "paid":
+        return Q(payment_status__in=PAID_STATUSES)
+    if payment == "written_off":
+        return Q(payment_status=Boleto.Payment.WRITTEN_OFF)
+    if payment == "paid_after_write_off":
+        return Q(payment_status=Boleto.Payment.PAID_AFTER_WRITE_OFF)
+    return Q()
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    """[first day of month, first day of the next month)."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+def boleto_list_filtered(
+    *,
+    merchant: Merchant,
+    today: date,
+    delivery_status: str = "",
+    registration: str = "",
+    payment: str = "",
+    paid_month: date | None = None,
+):
+    """The Boletos tab: the merchant's issued boletos, newest first, by delivery, registration
+    and payment state (PAYMENT_FILTERS), and paid in a month (``paid_month``: any day of it)."""
+    queryset = boleto_list(merchant=merchant, delivery_status=delivery_status)
+    if registration:
+        queryset = queryset.filter(registration_status=registration)
+    if payment:
+        queryset = queryset.filter(boleto_payment_q(payment, today=today))
+    if paid_month is not None:
+        first, following = month_bounds(paid_month)
+        queryset = queryset.filter(
+            payment_status__in=PAID_STATUSES, paid_on__gte=first, paid_on__lt=following
+        )
+    return queryset
+
+
+def boleto_payment_totals(*, merchant: Merchant, today: date) -> dict:
+    """The dashboard's cards in one query (conditional aggregation): open, overdue and paid
+    this month, each a count and a sum (Decimal; paid sums what was paid). Only the rows that
+    can count are read: open ones and those paid since the first of the month."""
+    first, following = month_bounds(today)
+    paid_this_month = Q(payment_status__in=PAID_STATUSES, paid_on__gte=first, paid_on__lt=following)
+    open_q = boleto_payment_q("open", today=today)
+    overdue_q = boleto_payment_q("overdue", today=today)
+    totals = (
+        Boleto.objects.for_merchant(merchant)
+        .filter(status=Boleto.Status.ISSUED)
+        .filter(Q(payment_status=Boleto.Payment.OPEN) | paid_this_month)
+        .aggregate(
+            open_count=Count("pk", filter=open_q),
+            open_sum=Sum("amount", filter=open_q),
+            overdue_count=Count("pk", filter=overdue_q),
+            overdue_sum=Sum("amount", filter=overdue_q),
+            paid_count=Count("pk", filter=paid_this_month),
+            paid_sum=Sum("amount_paid", filter=paid_this_month),
+        )
+    )
+    for key in ("open_sum", "overdue_sum", "paid_sum"):
+        totals[key] = totals[key] or Decimal("0.00")
+    totals["month"] = first
+    return totals
+
+
+def remessa_list(*, merchant: Merchant):
+    return Remessa.objects.for_merchant(merchant).select_related("created_by").order_by("-nsa")
+
+
+def remessa_last(*, merchant: Merchant) -> Remessa | None:
+    return Remessa.objects.for_merchant(merchant).order_by("-nsa").first()
+
+
+def remessa_get(*, merchant: Merchant, remessa_id: int) -> Remessa:
+    """One of the merchant's remessas, or Http404 (another merchant's id is 'not found')."""
+    return get_for_merchant_or_404(Remessa, merchant, pk=remessa_id)
+
+
+def retorno_recent(*, merchant: Merchant, limit: int = 20):
+    return (
+        Retorno.objects.for_merchant(merchant)
+        .select_related("uploaded_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def retorno_get(*, merchant: Merchant, retorno_id: int) -> Retorno:
+    """One of the merchant's retornos, or Http404 (another merchant's id is 'not found')."""
+    return get_for_merchant_or_404(Retorno, merchant, pk=retorno_id)
+
+
+_NOT_FOUND = Q(outcome=BankOccurrence.Outcome.NOT_FOUND)
+
+# The sections of a retorno's result page, in order: key -> condition on its occurrences. A
+# title whose boleto was not found goes to "not_found" whatever the bank said of it.
+RETORNO_SECTIONS = {
+    "confirmed": Q(kind="registered") & ~_NOT_FOUND,
+    "paid": Q(kind__in=["paid", "paid_after_write_off"]) & ~_NOT_FOUND,
+    "written_off": Q(kind="written_off") & ~_NOT_FOUND,
+    "rejected": Q(kind__in=["rejected", "instruction_rejected"]) & ~_NOT_FOUND,
+    "not_found": _NOT_FOUND,
+    "other": ~Q(
+        kind__in=[
+            "registered",
+            "paid",
+            "paid_after_write_off",
+            "written_off",
+            "rejected",
+            "instruction_rejected",
+        ]
+    )
+    & ~_NOT_FOUND,
+}
+
+
+def retorno_section_counts(*, retorno: Retorno) -> dict[str, int]:
+    """How many titles of the retorno fall in each RETORNO_SECTIONS section (one query)."""
+    return BankOccurrence.objects.filter(retorno=retorno).aggregate(
+        **{key: Count("pk", filter=q) for key, q in RETORNO_SECTIONS.items()}
+    )
+
+
+def retorno_section_rows(*, retorno: Retorno, section: str):
+    """The occurrences of one section, in file order, with their boleto and schedule."""
+    return (
+        BankOccurrence.objects.filter(retorno=retorno)
+        .filter(RETORNO_SECTIONS[section])
+        .select_related("boleto__schedule")
+        .order_by("line")
+    )
+
+
+REGISTRATION_CHOICES = [
+    (value, label) for value, label in Boleto.Registration.choices if value in REGISTRATION_FILTERS
+]
+PAYMENT_CHOICES = [
+    ("open", _("Em aberto")),
+    ("overdue", _("Vencido")),
+    ("paid", _("Pago")),
+    ("written_off", _("Baixado")),
+    ("paid_after_write_off", _("Pago após baixa")),
+]
+
+
+@dataclass(frozen=True)
+class BoletoListParams:
+    """The Boletos tab's filters as read from its query string (unknown values dropped)."""
+
+    delivery: str
+    registration: str
+    payment: str
+    paid_month: str  # "AAAA-MM" or ""
+    paid_month_label: str  # "12/2026" or ""
+    query: dict  # keyword arguments of boleto_list_filtered, merchant aside
+    page_url: str  # "?" or "?<filters>&", for the page links
+    without_month_url: str  # the same filters but the month
+
+
+def boleto_list_params(params) -> BoletoListParams:
+    delivery = params.get("entrega", "")
+    if delivery not in Boleto.DeliveryStatus.values:
+        delivery = ""
+    registration = params.get("registro", "")
+    if registration not in REGISTRATION_FILTERS:
+        registration = ""
+    payment = params.get("pagamento", "")
+    if payment not in PAYMENT_FILTERS:
+        payment = ""
+    paid_month, month = params.get("pago_em", ""), None
+    try:
+        year, number = paid_month.split("-")
+        if len(year) == 4 and len(number) == 2:
+            month = date(int(year), int(number), 1)
+    except ValueError:
+        month = None
+    if month is None:
+        paid_month = ""
+    kept = {"entrega": delivery, "registro": registration, "pagamento": payment}
+    without_month = urlencode({k: v for k, v in kept.items() if v})
+    kept["pago_em"] = paid_month
+    encoded = urlencode({k: v for k, v in kept.items() if v})
+    return BoletoListParams(
+        delivery=delivery,
+        registration=registration,
+        payment=payment,
+        paid_month=paid_month,
+        paid_month_label=f"{month:%m/%Y}" if month else "",
+        without_month_url=f"?{without_month}",
+        query={
+            "today": business_today(),
+            "delivery_status": delivery,
+            "registration": registration,
+            "payment": payment,
+            "paid_month": month,
+        },
+        page_url=f"?{encoded}&" if encoded else "?",
     )

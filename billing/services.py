@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Boleto, Customer
+from billing.models import BankCollection, Boleto, CollectionChannel, Customer
 from billing.signals import customer_updated
 from portal.documents import normalize_document
 from portal.formtokens import AlreadySubmitted
@@ -154,3 +154,21 @@ def boletos_zip(*, boletos) -> bytes:
 
 def boleto_filename(boleto: Boleto) -> str:
     return f"boleto-agendamento-{boleto.schedule.number}-parcela-{boleto.sequence}.pdf"
+
+
+def bank_collection_get(*, merchant: Merchant) -> BankCollection:
+    """The merchant's collection settings; every merchant has one row (created with the
+    merchant, see `bank_collection_receiver`), the Banco de testes by default. Created here if
+    missing (merchants older than the bank connector, fixtures loaded raw); race-safe: the
+    one-per-merchant constraint decides and get_or_create reads the winner's row."""
+    collection, _created = BankCollection.objects.get_or_create(
+        merchant=merchant, defaults={"channel": CollectionChannel.TEST_BANK}
+    )
+    return collection
+
+
+def bank_collection_receiver(sender, instance, created: bool, raw: bool, **kwargs) -> None:
+    """``post_save`` of Merchant (connected in billing.apps): a new merchant gets its
+    BankCollection row at once, on the test bank. Fixtures loaded raw carry their own rows."""
+    if created and not raw:
+        bank_collection_get(merchant=instance)

@@ -120,26 +120,32 @@ class CustomerEditView(MerchantRequiredMixin, FormView):
 
 
 class BoletoListView(MerchantRequiredMixin, TemplateView):
+    """Gerenciar Boletos › Boletos, filtered by delivery, registration and payment state (query
+    string: entrega, registro, pagamento, pago_em=AAAA-MM). An unknown value is ignored."""
+
     template_name = "billing/boleto_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        delivery = self.request.GET.get("entrega", "")
-        if delivery not in Boleto.DeliveryStatus.values:
-            delivery = ""
-        queryset = selectors.boleto_list(merchant=self.request.merchant, delivery_status=delivery)
+        filters = selectors.boleto_list_params(self.request.GET)
+        queryset = selectors.boleto_list_filtered(merchant=self.request.merchant, **filters.query)
         paginator = DeferredJoinPaginator(
             queryset, 50, rows=Boleto.objects.select_related("schedule")
         )
         context.update(
             page=paginator.get_page(self.request.GET.get("page")),
-            delivery=delivery,
-            page_url=f"?entrega={delivery}&" if delivery else "?",
+            delivery=filters.delivery,
+            registration=filters.registration,
+            payment=filters.payment,
+            filters=filters,
+            page_url=filters.page_url,
             delivery_choices=[
                 c
                 for c in Boleto.DeliveryStatus.choices
                 if c[0] != Boleto.DeliveryStatus.NOT_APPLICABLE
             ],
+            registration_choices=selectors.REGISTRATION_CHOICES,
+            payment_choices=selectors.PAYMENT_CHOICES,
             zip_limit=services.BOLETO_ZIP_LIMIT,
         )
         return context

@@ -11,9 +11,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from billing.models import Boleto
 from notifications import coordination
-from notifications.models import MerchantAlert
+from notifications.alert_texts import bank_alert_diagnostic, bank_alert_subject
+from notifications.models import BANK_KINDS, MerchantAlert
 from portal.logs import log_decision
+from portal.queue import enqueue_on_commit
 from portal.templatetags.money import format_brl
 from portal.text import header_text
 from schedules.models import DeactivationCause
@@ -35,6 +38,77 @@ def schedule_state_changed_receiver(sender, *, schedule, at, **kwargs) -> int:
     cancellation): the schedule's open alerts are resolved by what the merchant just did; they
     leave the banner."""
     return alerts_acknowledge(merchant_id=schedule.merchant_id, schedule_id=schedule.pk, now=at)
+
+
+def bank_attention_receiver(sender, *, merchant_id, boleto_id, kind, detail=None, **kwargs):
+    """billing.signals.bank_attention (after commit): a bank fact the merchant must know (a
+    registration rejected, money for a written-off boleto, a payment different from the issued
+    amount, a registration still unconfirmed) becomes a MerchantAlert: in the banner until
+    acknowledged, emailed once. One alert per boleto and kind (a unique constraint), however
+    often the fact is announced. Returns the alert, or None when it already existed."""
+    kind = str(kind)
+    if kind not in BANK_KINDS or boleto_id is None:
+        log_decision(
+            logger, "bank_attention_ignored", merchant=merchant_id, boleto=boleto_id, kind=kind
+        )
+        return None
+    with transaction.atomic():
+        boleto = (
+            Boleto.objects.for_merchant(merchant_id)
+            .select_related("schedule")
+            .filter(pk=boleto_id)
+            .first()
+        )
+        if boleto is None:
+            return None
+        if MerchantAlert.objects.filter(boleto_id=boleto.pk, kind=kind).exists():
+            return None
+        with translation.override("pt-br"):
+            diagnostic = bank_alert_diagnostic(kind=kind, boleto=boleto, detail=detail or {})
+        alert, created = MerchantAlert.objects.get_or_create(
+            boleto_id=boleto.pk,
+            kind=kind,
+            defaults={
+                "merchant_id": merchant_id,
+                "schedule": boleto.schedule,
+                "schedule_epoch": boleto.schedule.epoch,
+                "diagnostic": diagnostic[:500],
+            },
+        )
+        if not created:
+            return None
+        # In the function: the tasks module imports this one.
+        from notifications.tasks import merchant_alert_email_task
+
+        enqueue_on_commit(merchant_alert_email_task, alert_id=alert.pk)
+    log_decision(
+        logger,
+        "bank_attention_alerted",
+        level=logging.WARNING,
+        merchant=merchant_id,
+        schedule_id=boleto.schedule_id,
+        schedule_number=boleto.schedule.number,
+        boleto=boleto.pk,
+        decision="merchant_alerted",
+        kind=kind,
+    )
+    return alert
+
+
+def bank_alerts_resolve_receiver(sender, *, boleto_ids_by_merchant, **kwargs) -> int:
+    """billing.signals.boletos_registered: a boleto the bank now knows no longer needs its
+    "rejected" or "still unregistered" alert; it leaves the banner."""
+    closed = 0
+    for merchant_id, boleto_ids in boleto_ids_by_merchant.items():
+        closed += alerts_acknowledge(
+            merchant_id=merchant_id,
+            boleto_id__in=boleto_ids,
+            kind__in=[
+                MerchantAlert.Kind.REGISTRATION_REJECTED,
+                MerchantAlert.Kind.REGISTRATION_OVERDUE,
+            ],
+        )
+    return closed
 
 
 def merchant_alert_email(*, alert_id: int) -> bool:
@@ -65,13 +139,18 @@ def merchant_alert_email(*, alert_id: int) -> bool:
             context["warning"] = alert.kind == MerchantAlert.Kind.DELIVERY_FAILING
             context["action"] = alert.action_text
             context["cause_code"] = alert.cause
-            if context["warning"]:
+            context["bank"] = alert.kind if alert.kind in BANK_KINDS else ""
+            if context["bank"]:
+                context["headline"] = alert.bank_title
+                subject = bank_alert_subject(kind=alert.kind, schedule_number=schedule.number)
+            elif context["warning"]:
                 subject = translation.gettext(
                     "Boleto do agendamento nº %(number)s não entregue: %(cause)s"
                 )
             else:
                 subject = translation.gettext("Agendamento nº %(number)s desativado: %(cause)s")
-            subject = subject % {"number": schedule.number, "cause": context["cause"]}
+            if not context["bank"]:
+                subject = subject % {"number": schedule.number, "cause": context["cause"]}
             text = render_to_string("emails/merchant_alert.txt", context)
         message = EmailMultiAlternatives(
             subject=header_text(subject), body=text, to=[alert.merchant.alert_email]

@@ -12,16 +12,30 @@ class NotificationsConfig(AppConfig):
         # is ready, which ready() is the first moment of.
         from anymail.signals import tracking
 
+        from billing.signals import bank_attention, boletos_registered
         from notifications import timeline
-        from notifications.alerts import schedule_state_changed_receiver
-        from notifications.delivery import boletos_issued_receiver
+        from notifications.alerts import (
+            bank_alerts_resolve_receiver,
+            bank_attention_receiver,
+            schedule_state_changed_receiver,
+        )
+        from notifications.delivery import boletos_issued_receiver, boletos_registered_receiver
         from notifications.inbox import tracking_receiver
         from notifications.selectors import schedule_alert_diagnostic, schedule_email_suspect_event
         from schedules import extensions
         from schedules.signals import boletos_issued, schedule_state_changed
 
         tracking.connect(tracking_receiver, dispatch_uid="notifications.inbox.tracking")
+        # A boleto is emailed once its bank knows it (registered); on boletos_issued only what
+        # is already registered leaves (a reactivation's resends).
+        boletos_registered.connect(
+            boletos_registered_receiver, dispatch_uid="notifications.boletos_registered"
+        )
         boletos_issued.connect(boletos_issued_receiver, dispatch_uid="notifications.boletos_issued")
+        boletos_registered.connect(
+            bank_alerts_resolve_receiver, dispatch_uid="notifications.bank_alerts_resolve"
+        )
+        bank_attention.connect(bank_attention_receiver, dispatch_uid="notifications.bank_attention")
         schedule_state_changed.connect(
             schedule_state_changed_receiver, dispatch_uid="notifications.schedule_state_changed"
         )

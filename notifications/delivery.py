@@ -1,12 +1,14 @@
 """Delivery of issued boletos to the customer: hand-off, event processing, retries, sweep.
 
 The hand-off is the seam between issuing and sending: the generator records each new boleto as
-``pending`` and, after its batch commits, queues it here. The hand-off marks them ``queued``
-and queues one send task per boleto (notifications/sending.py). A boleto whose hand-off was
-lost (broker down at commit) stays ``pending`` ("Aguardando envio") until ``delivery_sweep``
-(a beat job every 5 minutes) hands it off again. Stored webhook events are classified and
-applied here (the drain, the per-minute rematch); a failed send's retry is queued here when
-due; the merchant's "Reenviar boleto" request starts here too.
+``pending``; once its bank confirms the registration (billing.signals.boletos_registered: at
+once with the test bank, after the bank's retorno by file) it is queued here. A boleto the bank
+does not know is never emailed: the hand-off and the sweep take only registered boletos. The
+hand-off marks them ``queued`` and queues one send task per boleto (notifications/sending.py). A
+boleto whose hand-off was lost (broker down at commit) stays ``pending`` ("Aguardando envio")
+until ``delivery_sweep`` (a beat job every 5 minutes) hands it off again. Stored webhook events
+are classified and applied here (the drain, the per-minute rematch); a failed send's retry is
+queued here when due; the merchant's "Reenviar boleto" request starts here too.
 """
 
 import logging
@@ -45,14 +47,23 @@ def delivery_hand_off_on_commit(boleto_ids_by_merchant: dict[int, list[int]]) ->
         )
 
 
+def boletos_registered_receiver(sender, *, boleto_ids_by_merchant, **kwargs) -> None:
+    """billing.signals.boletos_registered (after commit): the bank knows them now; hand the
+    batch to delivery."""
+    delivery_hand_off_on_commit(boleto_ids_by_merchant)
+
+
 def boletos_issued_receiver(sender, *, boleto_ids_by_merchant, **kwargs) -> None:
-    """schedules.signals.boletos_issued (after commit): hand the batch to delivery."""
+    """schedules.signals.boletos_issued (after commit). New boletos are not registered yet and
+    wait for boletos_registered; what a reactivation sends again (announced with the issued
+    ones) is already registered and leaves now. The hand-off's guard decides."""
     delivery_hand_off_on_commit(boleto_ids_by_merchant)
 
 
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
     """Record that pending boletos reached the delivery queue and queue one send per boleto
-    (the send renders and stores the PDF). Safe to run twice (status guards)."""
+    (the send renders and stores the PDF). Only boletos registered at the bank: the others are
+    left pending for their registration's hand-off. Safe to run twice (status guards)."""
     # In the function: the tasks module imports this one.
     from notifications.tasks import boleto_send_task
 
@@ -60,6 +71,7 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
         pk__in=boleto_ids,
         status=Boleto.Status.ISSUED,
         delivery_status=Boleto.DeliveryStatus.PENDING,
+        registration_status=Boleto.Registration.REGISTERED,
     )
     ids = list(pending.values_list("pk", flat=True))
     now = timezone.now()
@@ -218,9 +230,9 @@ NOT_DELIVERED_AFTER = timedelta(hours=24)
 
 
 def delivery_sweep(*, now=None) -> dict[str, int]:
-    """Nothing is lost silently: hand off boletos whose hand-off never ran (broker down at
-    commit), re-queue sends that never happened, re-run events whose processing failed, and log
-    emails still without a delivery event a day after sending. Every step is idempotent."""
+    """Nothing is lost silently: hand off registered boletos whose hand-off never ran (broker
+    down at commit), re-queue sends that never happened, re-run events whose processing failed,
+    and log emails still without a delivery event a day after sending. Every step is idempotent."""
     # In the function: the tasks module imports this one.
     from notifications.tasks import boleto_send_task
 
@@ -229,6 +241,7 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     for merchant_id, boleto_id in Boleto.objects.filter(
         status=Boleto.Status.ISSUED,
         delivery_status=Boleto.DeliveryStatus.PENDING,
+        registration_status=Boleto.Registration.REGISTERED,
         issued_at__lt=now - STUCK_PENDING_AFTER,
     ).values_list("merchant_id", "pk")[:10_000]:
         pending.setdefault(merchant_id, []).append(boleto_id)

@@ -190,6 +190,14 @@ class MerchantAlertQuerySet(models.QuerySet):
         return self.filter(merchant_id=getattr(merchant, "pk", merchant))
 
 
+BANK_KINDS = (
+    "registration_rejected",
+    "paid_after_write_off",
+    "amount_differs",
+    "registration_overdue",
+)
+
+
 class MerchantAlert(models.Model):
     """What the merchant must know about a schedule (shown as a banner until acknowledged; the
     deactivation and failure kinds are also emailed to the alert address). At most one
@@ -202,6 +210,12 @@ class MerchantAlert(models.Model):
         # Sent through the ESP more than a day ago and still no delivery (nor failure) event:
         # the boleto may not have reached the customer (delivery_sweep). Nothing is deactivated.
         DELIVERY_UNCONFIRMED = "delivery_unconfirmed", _("Entrega não confirmada")
+        # Facts from the merchant's bank (billing.signals.bank_attention), one per boleto;
+        # emailed once; the values are billing.models.BankAttention's.
+        REGISTRATION_REJECTED = "registration_rejected", _("Registro rejeitado pelo banco")
+        PAID_AFTER_WRITE_OFF = "paid_after_write_off", _("Pagamento de boleto baixado")
+        AMOUNT_DIFFERS = "amount_differs", _("Pago com valor diferente do emitido")
+        REGISTRATION_OVERDUE = "registration_overdue", _("Registro ainda não confirmado")
 
     merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
     schedule = models.ForeignKey(
@@ -210,7 +224,7 @@ class MerchantAlert(models.Model):
     boleto = models.ForeignKey(
         "billing.Boleto", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
     schedule_epoch = models.PositiveIntegerField()
     cause = models.CharField(max_length=20, blank=True, choices=DeactivationCause.choices)
     diagnostic = models.CharField(max_length=500, blank=True)
@@ -241,6 +255,13 @@ class MerchantAlert(models.Model):
                 condition=Q(kind="delivery_unconfirmed"),
                 name="alert_unconfirmed_once_per_boleto",
             ),
+            # A bank fact is alerted (and emailed) once per boleto, however often it is
+            # announced (the registration-overdue job runs hourly; a retorno imported twice).
+            models.UniqueConstraint(
+                fields=["boleto", "kind"],
+                condition=Q(kind__in=BANK_KINDS),
+                name="alert_bank_once_per_boleto",
+            ),
         ]
         indexes = [
             models.Index(
@@ -252,6 +273,18 @@ class MerchantAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.schedule_id}"
+
+    @property
+    def is_bank(self) -> bool:
+        return self.kind in BANK_KINDS
+
+    @property
+    def bank_title(self) -> str:
+        """The banner's headline for a bank alert."""
+        # In the function, as action_text: alert_texts is loaded only when a text is needed.
+        from notifications.alert_texts import bank_alert_title
+
+        return bank_alert_title(kind=self.kind, schedule_number=self.schedule.number)
 
     @property
     def action_text(self) -> str:

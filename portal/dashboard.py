@@ -3,7 +3,9 @@ portal/urls.py) and may import any app; portal's own modules never import the ap
 
 from django.views.generic import TemplateView
 
+from billing.selectors import boleto_payment_totals
 from portal.tenancy import MerchantRequiredMixin
+from portal.timezones import business_today
 from schedules.selectors import boleto_recent, schedule_counts
 
 
@@ -15,4 +17,6 @@ class DashboardView(MerchantRequiredMixin, TemplateView):
         merchant = self.request.merchant
         context["counts"] = schedule_counts(merchant=merchant)
         context["recent_boletos"] = boleto_recent(merchant=merchant)
+        # Open, overdue and paid this month: one query (conditional aggregation).
+        context["payments"] = boleto_payment_totals(merchant=merchant, today=business_today())
         return context

@@ -4,7 +4,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from billing.forms import CustomerForm
-from billing.models import AMOUNT_MAX, AMOUNT_MIN, Customer
+from billing.models import AMOUNT_MAX, AMOUNT_MIN, BankCollection, CollectionChannel, Customer
 from billing.services import CUSTOMER_DUPLICATE_DOCUMENT
 from portal.documents import normalize_document
 from portal.emailcheck import EmailCheckFormMixin
@@ -33,6 +33,13 @@ AMOUNT_TOO_HIGH = _("O valor máximo é R$ 99.999.999,99.")
 AMOUNT_CENTS = _("Informe no máximo 2 casas decimais (os centavos), por exemplo 1.234,56.")
 AMOUNT_INVALID = _("Informe o valor em reais, por exemplo 1.234,56.")
 LEAD_DAYS_RANGE = _("Antecedência: de 1 a 60 dias.")
+# Shown when the merchant's bank registers by file: the boleto is emailed only once the bank's
+# retorno confirms it (banking.md §7.4).
+LEAD_DAYS_FILE_CHANNEL_HELP = _(
+    "Seu banco registra os boletos por arquivo: cada boleto é enviado ao cliente só depois que "
+    "o banco confirma o registro (no dia útil seguinte à remessa). A antecedência deve cobrir "
+    "esse prazo."
+)
 # What the "Pré-visualizar datas" button validates; other fields keep what was typed, no errors.
 PREVIEW_FIELDS = ("frequency_months", "first_due_date", "lead_days")
 
@@ -140,6 +147,13 @@ class ScheduleForm(FormTokenMixin, PortalFormMixin, forms.Form):
     def __init__(self, *args, merchant, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
+        channel = (
+            BankCollection.objects.filter(merchant_id=getattr(merchant, "pk", merchant))
+            .values_list("channel", flat=True)
+            .first()
+        )
+        if channel in (CollectionChannel.CNAB240, CollectionChannel.CNAB400):
+            self.fields["lead_days"].help_text = LEAD_DAYS_FILE_CHANNEL_HELP
         # Only this merchant's customers can be chosen: another merchant's id is "not found".
         customers = Customer.objects.for_merchant(merchant).order_by("name")
         if customers[: CUSTOMER_SELECT_LIMIT + 1].count() > CUSTOMER_SELECT_LIMIT:

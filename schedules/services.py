@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Boleto, Customer
+from billing.remessas import boletos_write_off_request
 from billing.services import customer_create
 from portal.formtokens import AlreadySubmitted
 from portal.logs import log_decision
@@ -206,6 +207,9 @@ def schedule_cancel(*, schedule: Schedule, actor=None) -> Schedule:
         schedule_state_changed.send(
             sender=Schedule, schedule=locked, state=locked.status, at=locked.cancelled_at
         )
+        # Its open boletos leave the bank: a write-off in the next remessa (at once on the test
+        # bank); those never sent are withdrawn.
+        boletos_write_off_request(merchant_id=locked.merchant_id, schedule_id=locked.pk)
     return locked
 
 

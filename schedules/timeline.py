@@ -15,8 +15,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.models import Boleto, Customer
+from billing.models import BankOccurrence, Boleto, Customer
 from portal.formats import date_br
+from portal.templatetags.money import format_brl
 from schedules import extensions
 from schedules.models import Schedule, ScheduleEvent
 from schedules.selectors import cause_label, sequence_list
@@ -109,7 +110,7 @@ class TimelineEntry:
 
     at: datetime
     # A ScheduleEvent kind, "boleto_<status>", "email_sent", "email_<provider event type>",
-    # "alert" or "alert_ack" (the template's CSS class).
+    # "bank_<occurrence kind>", "alert" or "alert_ack" (the template's CSS class).
     kind: str
     title: str
     detail: str = ""
@@ -182,6 +183,81 @@ def _installment_entries(schedule: Schedule, facts: _ReactivationFacts) -> list[
     return entries
 
 
+def _reasons_text(reasons) -> str:
+    return "; ".join(r.get("text") or r.get("code", "") for r in reasons or [] if r)
+
+
+def _bank_title(occurrence) -> str:
+    kind = occurrence.kind
+    if kind == "registered":
+        return _("Registro confirmado pelo banco")
+    if kind == "rejected":
+        return _("Registro rejeitado: %(reasons)s") % {
+            "reasons": _reasons_text(occurrence.reasons) or _("motivo não informado")
+        }
+    if kind in ("paid", "paid_after_write_off"):
+        values = {
+            "amount": format_brl(occurrence.amount_paid),
+            "on": date_br(occurrence.occurred_on),
+            "credit": date_br(occurrence.credited_on),
+        }
+        if kind == "paid":
+            if occurrence.credited_on:
+                return _("Pago %(amount)s em %(on)s (crédito em %(credit)s)") % values
+            return _("Pago %(amount)s em %(on)s") % values
+        if occurrence.credited_on:
+            return _("Pago após baixa: %(amount)s em %(on)s (crédito em %(credit)s)") % values
+        return _("Pago após baixa: %(amount)s em %(on)s") % values
+    if kind == "written_off":
+        return _("Baixado")
+    if kind == "instruction_confirmed":
+        return _("Instrução confirmada pelo banco")
+    if kind == "instruction_rejected":
+        return _("Instrução rejeitada pelo banco: %(reasons)s") % {
+            "reasons": _reasons_text(occurrence.reasons) or _("motivo não informado")
+        }
+    if kind == "fee":
+        return _("Tarifa bancária de %(fee)s") % {"fee": format_brl(occurrence.fee)}
+    if kind == "info":
+        return _("Ocorrência %(code)s do banco (informativa)") % {"code": occurrence.occurrence}
+    return _("Ocorrência %(code)s do banco (código não catalogado)") % {
+        "code": occurrence.occurrence
+    }
+
+
+def _bank_entries(schedule: Schedule) -> list[TimelineEntry]:
+    """What the bank's retornos said about the schedule's installments (billing's ledger of
+    bank facts): registration confirmed or rejected, paid, written off, instructions, fees. A
+    fact a later file repeats (outcome "duplicate") is listed once."""
+    occurrences = (
+        BankOccurrence.objects.filter(merchant_id=schedule.merchant_id, boleto__schedule=schedule)
+        .exclude(outcome=BankOccurrence.Outcome.DUPLICATE)
+        .select_related("boleto", "retorno")
+        .only(
+            "created_at",
+            "kind",
+            "occurrence",
+            "reasons",
+            "amount_paid",
+            "fee",
+            "occurred_on",
+            "credited_on",
+            "boleto__sequence",
+            "retorno__filename",
+        )
+    )
+    return [
+        TimelineEntry(
+            at=occurrence.created_at,
+            kind="bank_" + occurrence.kind,
+            title=_bank_title(occurrence),
+            detail=_("parcela %(n)s · retorno %(file)s")
+            % {"n": occurrence.boleto.sequence, "file": occurrence.retorno.filename},
+        )
+        for occurrence in occurrences
+    ]
+
+
 def schedule_timeline(*, schedule: Schedule) -> list[TimelineEntry]:
     """Every event of a schedule, newest first: its history, its installments, its emails, the
     provider's events about them and the merchant's alerts, one function per source.
@@ -191,6 +267,7 @@ def schedule_timeline(*, schedule: Schedule) -> list[TimelineEntry]:
     entries = [
         *_history_entries(events),
         *_installment_entries(schedule, _reactivation_facts(events)),
+        *_bank_entries(schedule),
     ]
     for source in extensions.timeline_sources.results(schedule):
         entries.extend(source)

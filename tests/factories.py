@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from billing.models import Customer
+from billing.models import Boleto, Customer
 from portal.models import Membership, Merchant
 from schedules.models import Schedule
 from schedules.services import next_issue_date
@@ -109,4 +109,13 @@ class ScheduleFactory(factory.django.DjangoModelFactory):
             lead_days=o.lead_days,
             sequence=1,
         )
+    )
+
+
+def registered_at_bank(*boleto_ids: int) -> None:
+    """Mark boletos registered, as the bank's 02 leaves them (billing.retornos), for tests that
+    build the sending side by hand: only registered boletos are handed to delivery. The
+    registration itself is tested in tests/billing/bank."""
+    Boleto.objects.filter(pk__in=boleto_ids, status=Boleto.Status.ISSUED).update(
+        registration_status=Boleto.Registration.REGISTERED, registered_at=timezone.now()
     )

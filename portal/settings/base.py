@@ -334,6 +334,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.ticket_notify_sweep_task",
         "schedule": 10 * 60.0,
     },
+    # Bank: the day's remessa of file channels once BANK_REMESSA_TIME has come (generated once
+    # per business day per merchant; the job checks every 15 minutes), lost test-bank
+    # registrations, and registrations still unconfirmed after the merchant's alert days.
+    "remessas-generate-due": {
+        "task": "billing.tasks.remessas_generate_due_task",
+        "schedule": 15 * 60.0,
+    },
+    "registrations-sweep": {
+        "task": "billing.tasks.registrations_sweep_task",
+        "schedule": 5 * 60.0,
+    },
+    "registrations-overdue-alert": {
+        "task": "billing.tasks.registrations_overdue_alert_task",
+        "schedule": crontab(minute=5),
+    },
+    # Retornos dropped in BANK_INBOX_DIR by the merchants' VAN/SFTP clients (nothing when unset).
+    "bank-retornos-inbox": {
+        "task": "billing.tasks.retornos_inbox_collect_task",
+        "schedule": 5 * 60.0,
+    },
     "issue-due-installments-daily-catch-up": {
         # Business-day rollover in America/Sao_Paulo: the minute after midnight.
         "task": "schedules.tasks.issue_due_installments_task",
@@ -359,6 +379,12 @@ SUPPORT_EMAILS = env.list("SUPPORT_EMAILS", default=[])
 DELIVERY_RETRY_DELAYS = [
     int(v) for v in env.list("DELIVERY_RETRY_DELAYS", default=["7200", "21600"])
 ]  # seconds: 2 h, then 6 h
+# Bank files (retornos uploaded, picked up or imported): refused above this size, with the limit
+# in the message. 64 MB holds a CNAB 240 retorno of ~130,000 titles.
+BANK_FILE_MAX_BYTES = env.int("BANK_FILE_MAX_BYTES", default=64 * 1024 * 1024)
+# Retornos picked up every 5 minutes from BANK_INBOX_DIR/<merchant CNPJ digits>/ (then moved to
+# processed/ or refused/ beside a .txt with the reason). Empty: no pickup.
+BANK_INBOX_DIR = env.str("BANK_INBOX_DIR", default="")
 # 10,000 per batch: measured ~35% faster than 2,000 (fewer hand-off messages, see
 # docs/benchmarks.md); a batch holds its schedule row locks for about a second.
 GENERATOR_BATCH_SIZE = env.int("GENERATOR_BATCH_SIZE", default=10000)
@@ -383,6 +409,13 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 # Paths served by portal.middleware.WebhookFastPathMiddleware (no browser middleware).
 WEBHOOK_FAST_PATH_PREFIXES = ["/anymail/"]
+
+# Bank files. BANK_OUTBOX_DIR: every generated remessa is also written to
+# <BANK_OUTBOX_DIR>/<merchant CNPJ>/<file> for the merchant's VAN/SFTP client (empty: only stored
+# in the portal, downloadable). BANK_REMESSA_TIME: business time ("HH:MM") after which file
+# channels get the day's remessa (billing.remessas.remessas_generate_due).
+BANK_OUTBOX_DIR = env.str("BANK_OUTBOX_DIR", default="")
+BANK_REMESSA_TIME = env.str("BANK_REMESSA_TIME", default="17:00")
 
 # The boleto PDF's fast path (billing/pdf.py, on WeasyPrint internals checked at first use); off,
 # every boleto is drawn by WeasyPrint's plain HTML(...).write_pdf(), ~2.5x slower, same page.

@@ -25,6 +25,8 @@ SCREENS = [
     ("ticket-create", "/chamados/novo/?agendamento={number}", "Abrir chamado"),
     ("settings", "/configuracoes/", "Configurações"),
     ("users", "/configuracoes/usuarios/", "Configurações"),
+    ("bank-collection", "/configuracoes/cobranca/", "Configurações"),
+    ("bank-files", "/arquivos/", "Gerenciar Boletos"),
 ]
 ANONYMOUS = [
     ("login", "/entrar/", "Entrar"),

@@ -27,7 +27,7 @@ from portal.timezones import business_today, business_tz
 from schedules.generator import installments_issue_due
 from schedules.models import ScheduleStatus
 from schedules.services import schedule_cancel, schedule_deactivate, schedule_reactivate
-from tests.factories import ScheduleFactory
+from tests.factories import ScheduleFactory, registered_at_bank
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,7 @@ def issue(schedule, sequence: int) -> Boleto:
     Boleto.objects.filter(pk=boleto.pk).update(
         delivery_status="queued", handed_off_at=timezone.now()
     )
+    registered_at_bank(boleto.pk)
     return boleto
 
 

@@ -10,7 +10,7 @@ from notifications.delivery import delivery_hand_off
 from notifications.models import OutboundEmail
 from notifications.sending import boleto_send
 from schedules.generator import installments_issue_due
-from tests.factories import MerchantFactory, ScheduleFactory
+from tests.factories import MerchantFactory, ScheduleFactory, registered_at_bank
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ def queued_boleto(**merchant_fields) -> Boleto:
     installments_issue_due(today=date(2026, 3, 10))
     boleto = Boleto.objects.get(schedule=schedule)
     Boleto.objects.filter(pk=boleto.pk).update(delivery_status="queued")
+    registered_at_bank(boleto.pk)
     return boleto
 
 

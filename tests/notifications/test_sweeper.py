@@ -8,7 +8,7 @@ from billing.models import Boleto
 from notifications.delivery import delivery_sweep
 from notifications.models import EmailEvent
 from schedules.generator import installments_issue_due
-from tests.factories import ScheduleFactory
+from tests.factories import ScheduleFactory, registered_at_bank
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,8 @@ def test_lost_hand_off_is_recovered_and_sent_once(merchant, django_capture_on_co
         installments_issue_due(today=date(2026, 3, 10))
     boleto = Boleto.objects.get(schedule=schedule)
     assert boleto.delivery_status == "pending"
+    # Its bank registered it; the hand-off's message was lost.
+    registered_at_bank(boleto.pk)
 
     # Too recent: left alone.
     with django_capture_on_commit_callbacks(execute=True):

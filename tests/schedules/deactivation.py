@@ -16,7 +16,7 @@ from schedules import dates, services
 from schedules.generator import installments_issue_due
 from schedules.models import DeactivationCause, Schedule, ScheduleStatus
 from tests import WEBHOOKS
-from tests.factories import ScheduleFactory
+from tests.factories import ScheduleFactory, registered_at_bank
 
 SECRET = "heldout:webhook-secret"
 ESP = {
@@ -35,6 +35,7 @@ def issue_and_send(schedule: Schedule, *, on: date) -> OutboundEmail:
     installments_issue_due(today=on, schedule_id=schedule.pk)
     boleto = Boleto.objects.filter(schedule=schedule, status="issued").latest("sequence")
     Boleto.objects.filter(pk=boleto.pk).update(delivery_status="queued")
+    registered_at_bank(boleto.pk)
     with override_settings(**ESP):
         return boleto_send(merchant_id=schedule.merchant_id, boleto_id=boleto.pk)
 

@@ -158,8 +158,10 @@ class TestBatching:
 
 class TestHandOff:
     def test_issued_boletos_are_handed_to_delivery_after_commit(
-        self, django_capture_on_commit_callbacks
+        self, django_capture_on_commit_callbacks, monkeypatch
     ):
+        # The test bank registers them (due dates not past on its day), then they are emailed.
+        monkeypatch.setattr("billing.registration.business_today", lambda: TODAY)
         make_schedule(first_due_date=date(2026, 3, 20))
         make_schedule(first_due_date=date(2025, 12, 20))  # three skipped, then one issued
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -171,6 +173,7 @@ class TestHandOff:
                 callback()
         issued = Boleto.objects.filter(status="issued")
         assert issued.count() == 2
+        assert {b.registration_status for b in issued} == {Boleto.Registration.REGISTERED}
         assert all(b.handed_off_at is not None for b in issued)
         # The hand-off queued one send per boleto: emailed with its PDF, rendered and stored once.
         assert {b.delivery_status for b in issued} == {Boleto.DeliveryStatus.SENT}

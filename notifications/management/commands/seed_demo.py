@@ -6,6 +6,11 @@ and delivered, a few schedules deactivated weeks ago, one cancelled), nothing of
 to be emailed again; and today a customer's first boleto was emailed to a mistyped address, the
 ESP's bounce arrived through the real tracking webhook, the schedule was deactivated, the
 boleto is *não entregue*, the banner is up and the merchant's alert email is in var/mail/.
+
+Both merchants use the Banco de testes (999), the default channel: history boletos were
+registered on their day (and those already due were paid on their due date); today one boleto
+is paid through the test bank's "Simular pagamento" (billing.registration.testbank_pay), so the
+lists and the dashboard show "Pago" at once.
 """
 
 from datetime import datetime, time, timedelta
@@ -19,8 +24,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Boleto
-from billing.services import customer_create
+from billing.cnab.nosso_numero import file_nosso_numero
+from billing.connectors import remessa_account
+from billing.models import Boleto, TestBankTitle
+from billing.registration import (
+    business_days_after,
+    testbank_account_key,
+    testbank_pay,
+    testbank_register,
+)
+from billing.services import bank_collection_get, customer_create
 from notifications.alerts import merchant_alert_email
 from notifications.delivery import delivery_hand_off
 from notifications.models import MerchantAlert, OutboundEmail
@@ -29,7 +42,7 @@ from notifications.simulation import SimulationError, delivery_event_simulate
 from notifications.vocabulary import EmailState
 from portal.models import Membership, Merchant
 from schedules.generator import installments_issue_due
-from schedules.models import DeactivationCause, Schedule
+from schedules.models import DeactivationCause, Schedule, ScheduleStatus
 from schedules.services import schedule_cancel, schedule_create, schedule_deactivate
 
 DEMO_USERNAME, DEMO_PASSWORD = "demo", "demo-boletos-2026"
@@ -102,6 +115,7 @@ class Command(BaseCommand):
         self._schedules(demo, seed=100_000_000)
         self._schedules(other, seed=200_000_000, only=3)
         self._bounce_today(demo, seed=100_000_000 + len(CUSTOMERS))
+        self._paid_today(demo)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
 
     def _merchant(self, *, username, password, **fields) -> Merchant:
@@ -188,6 +202,7 @@ class Command(BaseCommand):
                 if day in stops:
                     self._stopped(*stops[day], day=day)
                 day += timedelta(days=1)
+            self._paid_history(merchant)
         # A schedule created today whose first installment is already inside its lead window:
         # the running worker issues it without anyone clicking anything.
         if len(customers) > len(plans):
@@ -221,8 +236,13 @@ class Command(BaseCommand):
             return
         at = self._at(day, time(0, 1))
         Boleto.objects.filter(pk__in=[b.pk for b in issued]).update(
-            issued_at=at, handed_off_at=at, delivery_status=Boleto.DeliveryStatus.DELIVERED
+            issued_at=at,
+            handed_off_at=at,
+            delivery_status=Boleto.DeliveryStatus.DELIVERED,
+            registration_status=Boleto.Registration.REGISTERED,
+            registered_at=at,
         )
+        self._registered_at_test_bank(merchant, issued, day=day)
         OutboundEmail.objects.bulk_create(
             OutboundEmail(
                 merchant=merchant,
@@ -238,6 +258,84 @@ class Command(BaseCommand):
                 last_event_at=at + timedelta(minutes=3),
             )
             for boleto in issued
+        )
+
+    @staticmethod
+    def _registered_at_test_bank(merchant: Merchant, boletos, *, day) -> None:
+        """The test bank's memory of what it registered on ``day`` (as its answer to that day's
+        remessa would have left it), so its write-offs and payments work on history boletos."""
+        account = remessa_account(
+            merchant=merchant, collection=bank_collection_get(merchant=merchant)
+        )
+        key = testbank_account_key(account)
+        TestBankTitle.objects.bulk_create(
+            TestBankTitle(
+                account_key=key,
+                nosso_numero=file_nosso_numero(
+                    bank_code=account.bank_code, account=account, sequence=boleto.nosso_numero
+                ).strip(),
+                our_id=f"PB{boleto.pk}",
+                amount=boleto.amount,
+                due_date=boleto.due_date,
+                registered_on=day,
+            )
+            for boleto in boletos
+        )
+
+    @staticmethod
+    def _paid_history(merchant: Merchant) -> None:
+        """History boletos already due were paid on their due date (credited the next business
+        day), as the test bank's payment retornos of those days would have said."""
+        today = timezone.localdate()
+        due = list(
+            Boleto.objects.filter(
+                merchant=merchant,
+                status=Boleto.Status.ISSUED,
+                registration_status=Boleto.Registration.REGISTERED,
+                payment_status=Boleto.Payment.OPEN,
+                due_date__lt=today,
+            ).values_list("pk", "amount", "due_date", "nosso_numero")
+        )
+        for pk, amount, due_date, _ in due:
+            Boleto.objects.filter(pk=pk).update(
+                payment_status=Boleto.Payment.PAID,
+                amount_paid=amount,
+                amount_credited=amount,
+                bank_fee=Decimal("0.00"),
+                paid_on=due_date,
+                credited_on=business_days_after(due_date, 1),
+            )
+        account = remessa_account(
+            merchant=merchant, collection=bank_collection_get(merchant=merchant)
+        )
+        TestBankTitle.objects.filter(
+            account_key=testbank_account_key(account),
+            nosso_numero__in=[
+                file_nosso_numero(bank_code=account.bank_code, account=account, sequence=nn).strip()
+                for *_, nn in due
+            ],
+        ).update(status=TestBankTitle.Status.PAID)
+
+    def _paid_today(self, merchant: Merchant) -> None:
+        """Today's payment, through the test bank: the open boleto of an active schedule that
+        is due first is paid now; its payment retorno goes through the real ingestion."""
+        boleto = (
+            Boleto.objects.filter(
+                merchant=merchant,
+                status=Boleto.Status.ISSUED,
+                registration_status=Boleto.Registration.REGISTERED,
+                payment_status=Boleto.Payment.OPEN,
+                schedule__status=ScheduleStatus.ACTIVE,
+            )
+            .order_by("due_date", "pk")
+            .first()
+        )
+        if boleto is None:
+            return
+        testbank_pay(boleto=boleto)
+        self.stdout.write(
+            f"Agendamento nº {boleto.schedule.number}, parcela {boleto.sequence}: pago no Banco "
+            "de testes (Simular pagamento)."
         )
 
     def _stopped(self, schedule: Schedule, cause, state: int, *, day) -> None:
@@ -289,6 +387,9 @@ class Command(BaseCommand):
             description="Mensalidade",
         )
         installments_issue_due(today=today, schedule_id=schedule.pk)
+        # Registered at the test bank before it is emailed (eagerly run already in tests: then
+        # there is nothing left to send and this does nothing).
+        testbank_register(merchant=merchant)
         boleto = Boleto.objects.get(schedule=schedule, sequence=1)
         if boleto.delivery_status == Boleto.DeliveryStatus.PENDING:
             delivery_hand_off(merchant_id=merchant.pk, boleto_ids=[boleto.pk])
