@@ -128,3 +128,18 @@ def delivery_health(*, merchant_id: int, days: int = 30, now=None) -> DeliveryHe
         )
     )
     return DeliveryHealth(days=days, **counts)
+
+
+def boletos_needing_attention(*, merchant_id: int, limit: int = 5) -> list[Boleto]:
+    """The newest boletos the bank refused to register or paid after a write-off: each needs
+    the merchant (fix and issue again; refund or reconcile)."""
+    return list(
+        Boleto.objects.for_merchant(merchant_id)
+        .filter(
+            Q(registration_status=Boleto.Registration.REJECTED)
+            | Q(payment_status=Boleto.Payment.PAID_AFTER_WRITE_OFF),
+            status=Boleto.Status.ISSUED,
+        )
+        .select_related("schedule")
+        .order_by("-updated_at", "-id")[:limit]
+    )

@@ -1,11 +1,14 @@
 """The dashboard's month at a glance (issue 13 item 5): figures per month and the SVG chart,
 with no data, one month and twelve."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 
 from billing.models import Boleto
 from billing.reports import boleto_months, delivery_health
@@ -40,9 +43,13 @@ def test_bars_scale_to_the_tallest_value_and_stay_inside_the_plot():
     assert tallest.title == "12 · Emitidos: 120"
     assert all(bar.y >= 0 and bar.y + bar.height <= chart.baseline + 0.01 for bar in chart.bars)
     assert all(bar.x + bar.width <= chart.right_edge for bar in chart.bars)
-    html = render_to_string("portal/_bar_chart.html", {"chart": chart})
+    with translation.override("pt-br"):
+        html = render_to_string("portal/_bar_chart.html", {"chart": chart})
     assert html.count("<rect ") == 24 + 2  # bars + legend swatches
     assert "style=" not in html  # the CSP forbids inline styles
+    # Coordinates in SVG's syntax whatever the language (pt-BR would write 12,5).
+    numbers = re.findall(r'\s(?:x|y|width|height|x1|x2|y1|y2)="([^"]*)"', html)
+    assert numbers and all(re.fullmatch(r"-?\d+(\.\d+)?%?", n) for n in numbers), numbers
 
 
 @pytest.mark.django_db
@@ -99,3 +106,24 @@ def test_twelve_months_each_land_in_their_own_month():
         merchant_id=merchant.pk, now=datetime(2026, 12, 20, tzinfo=business_tz())
     )
     assert health.emailed == 1 and health.delivered_share == Decimal("1.000")
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_chart_its_table_health_and_attention(owner_client, merchant):
+    empty = owner_client.get(reverse("dashboard")).content.decode()
+    assert "Últimos 12 meses" in empty and "Ainda não há boletos" in empty
+    assert "Nenhum boleto enviado nos últimos 30 dias." in empty
+    assert "Precisam de atenção" not in empty
+
+    boletos = _issue(merchant, first_due=date(2026, 12, 20), today=date(2026, 12, 15), count=2)
+    Boleto.objects.filter(pk=boletos[0].pk).update(delivery_status="delivered")
+    Boleto.objects.filter(pk=boletos[1].pk).update(
+        delivery_status="undelivered",
+        registration_status="rejected",
+        registration_reasons=[{"code": "48", "text": "CEP inválido"}],
+    )
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    assert page.count("<svg") >= 1 and "Ainda não há boletos" not in page
+    assert "Boletos por mês: emitidos, entregues, não entregues, pagos e vencidos" in page
+    assert "<strong>50%</strong>" in page and "(1 de 2)" in page
+    assert "registro rejeitado pelo banco" in page
