@@ -10,6 +10,7 @@ urlpatterns = [
     path("contagens/", views.ScheduleTabCountsView.as_view(), name="tab_counts"),
     path("novo/", views.ScheduleCreateView.as_view(), name="create"),
     path("<id:number>/", views.ScheduleDetailView.as_view(), name="detail"),
+    path("<id:number>/editar/", views.ScheduleEditView.as_view(), name="edit"),
     path("<id:number>/cancelar/", views.ScheduleCancelView.as_view(), name="cancel"),
     path("<id:number>/reativar/", views.ScheduleReactivateView.as_view(), name="reactivate"),
 ]
