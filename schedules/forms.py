@@ -384,9 +384,7 @@ class ScheduleEditForm(PortalFormMixin, ScheduleEndFields):
     lead_days = ScheduleForm.base_fields["lead_days"]
     description = ScheduleForm.base_fields["description"]
     # The installment the preview named: refused if the generator issued it meanwhile.
-    expected_sequence = forms.IntegerField(
-        required=False, min_value=1, max_value=10**9, widget=forms.HiddenInput
-    )
+    expected_sequence = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     field_order = ["amount", "due_day", "lead_days", "description", "end_mode"]
 
@@ -414,10 +412,11 @@ class ScheduleEditForm(PortalFormMixin, ScheduleEndFields):
         self.schedule = schedule
 
     def clean_expected_sequence(self):
-        value = self.cleaned_data.get("expected_sequence")
-        if value is None:  # tampered or missing: the service compares with the stored one
+        value = (self.cleaned_data.get("expected_sequence") or "").strip()
+        if not (value.isascii() and value.isdigit()):
+            # Missing or tampered: nothing to compare, the stored cursor decides.
             return self.schedule.next_sequence
-        return value
+        return int(value)
 
     def update_fields(self) -> dict:
         """What schedule_update takes, from a valid form."""

@@ -76,6 +76,7 @@ END_DATE_TOO_EARLY = _(
     "ser emitida."
 )
 END_DATE_TOO_FAR = _("A data final deve ser até 31/12/%(year)s.")
+END_DATE_INVALID = _("Informe uma data válida.")
 END_BOTH = _("Escolha um só fim: um número de parcelas ou uma data final.")
 DUE_DAY_RANGE = _("Informe um dia de vencimento de 1 a 31.")
 EDIT_NOTHING_CHANGED = _("Nada foi alterado.")
@@ -348,11 +349,16 @@ def _edit_input_clean(fields: dict) -> dict:
     if "due_day" in cleaned and not 1 <= cleaned["due_day"] <= 31:
         raise ValidationError({"due_day": DUE_DAY_RANGE})
     for name in ("end_count", "end_date"):
-        if name in cleaned and cleaned[name] in ("", 0):
+        if name in cleaned and cleaned[name] == "":
             cleaned[name] = None
-    if "end_date" in cleaned and cleaned["end_date"] is not None:
-        if not isinstance(cleaned["end_date"], date):
-            raise ValidationError({"end_date": END_DATE_TOO_FAR})
+    if cleaned.get("end_count") is not None and (
+        not isinstance(cleaned["end_count"], int) or isinstance(cleaned["end_count"], bool)
+    ):
+        raise ValidationError(
+            {"end_count": ValidationError(END_COUNT_RANGE, params={"max": END_COUNT_MAX})}
+        )
+    if cleaned.get("end_date") is not None and not isinstance(cleaned["end_date"], date):
+        raise ValidationError({"end_date": END_DATE_INVALID})
     return cleaned
 
 
@@ -413,11 +419,11 @@ def schedule_update(
         }
         if not changes:
             raise ValidationError(EDIT_NOTHING_CHANGED, code="unchanged")
-        locked.full_clean(exclude=["number", "form_token", "customer"], validate_unique=False)
         if locked.has_end:
             validate_end(
                 locked, end_count=locked.end_count, end_date=locked.end_date, from_sequence=sequence
             )
+        locked.full_clean(exclude=["number", "form_token", "customer"], validate_unique=False)
         try:
             due = locked.due_date_of(sequence)
             locked.next_issue_on = due - timedelta(days=locked.lead_days)
