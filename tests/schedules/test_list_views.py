@@ -562,7 +562,12 @@ class TestSecondMerchant:
         )
         boleto(schedule)
         response = other_client.get(DEACTIVATED)
-        assert response.context["counts"] == {"active": 0, "deactivated": 0, "cancelled": 0}
+        assert response.context["counts"] == {
+            "active": 0,
+            "deactivated": 0,
+            "cancelled": 0,
+            "finished": 0,
+        }
         assert "Zé Segredo" not in html(response)
         assert list(other_client.get(DEACTIVATED + "&q=segredo").context["page"].object_list) == []
         counts = html(other_client.get(reverse("schedules:tab_counts")))
