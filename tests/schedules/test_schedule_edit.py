@@ -19,6 +19,7 @@ from schedules.generator import installments_issue_due
 from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
 from schedules.timeline import schedule_timeline
 from tests.factories import CustomerFactory, ScheduleFactory
+from tests.schedules.deactivation import issue_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -590,3 +591,16 @@ class TestEditViews:
         detail = owner_client.get(schedule.get_absolute_url()).content.decode()
         assert "Agendamento encerrado em" in detail
         assert "Cancelar agendamento" not in detail
+
+
+def test_the_last_boleto_of_a_finished_schedule_is_still_emailed(merchant):
+    """The schedule finishes in the transaction that issues its last boleto; that boleto must
+    still go out (a finished schedule delivers, only deactivated/cancelled ones withhold)."""
+    schedule = create(merchant, today=timezone.localdate(), end_count=1)
+    outbound = issue_and_send(schedule, on=issue_day(schedule, 1))
+    schedule.refresh_from_db()
+    assert schedule.status == ScheduleStatus.FINISHED
+    assert outbound is not None
+    boleto = Boleto.objects.get(schedule=schedule)
+    assert boleto.delivery_status != Boleto.DeliveryStatus.WITHHELD
+    assert outbound.recipient == schedule.customer.email
