@@ -28,7 +28,7 @@ from notifications.vocabulary import EmailState
 from portal.formats import datetime_br
 from portal.logs import log_decision
 from portal.queue import enqueue_on_commit
-from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
+from schedules.models import DELIVERING_STATUSES, Schedule, ScheduleEvent
 from schedules.services import event_record
 
 logger = logging.getLogger(__name__)
@@ -342,7 +342,7 @@ def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=N
             .select_for_update()
             .get(pk=boleto_id, schedule_id=schedule.pk)
         )
-        if schedule.status != ScheduleStatus.ACTIVE:
+        if schedule.status not in DELIVERING_STATUSES:
             raise ValidationError(RESEND_SCHEDULE_NOT_ACTIVE, code="not_active")
         if boleto.status != Boleto.Status.ISSUED:
             raise ValidationError(RESEND_NOT_ISSUED, code="not_issued")

@@ -34,7 +34,7 @@ from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.vocabulary import DeliveryAction, EmailState
 from portal.logs import log_decision
 from portal.queue import enqueue_on_commit
-from schedules.models import DeactivationCause, Schedule, ScheduleStatus
+from schedules.models import DELIVERING_STATUSES, DeactivationCause, Schedule
 from schedules.services import schedule_deactivate
 
 logger = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def _apply(event: EmailEvent) -> PolicyResult:
             outbound.schedule_epoch == schedule.epoch
             and outbound.recipient.lower() == schedule.customer.email.lower()
         )
-        if rank == EmailState.SOFT and current and schedule.status == ScheduleStatus.ACTIVE:
+        if rank == EmailState.SOFT and current and schedule.status in DELIVERING_STATUSES:
             latest = not OutboundEmail.objects.filter(
                 boleto=boleto, schedule_epoch=outbound.schedule_epoch, attempt__gt=outbound.attempt
             ).exists()

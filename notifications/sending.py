@@ -20,7 +20,7 @@ from notifications.models import OutboundEmail
 from portal.logs import log_decision
 from portal.templatetags.money import format_brl
 from portal.text import header_text
-from schedules.models import ScheduleStatus
+from schedules.models import DELIVERING_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def boleto_send(*, merchant_id: int, boleto_id: int) -> OutboundEmail | None:
             )
             return None
         schedule = boleto.schedule
-        if schedule_status != ScheduleStatus.ACTIVE:
+        if schedule_status not in DELIVERING_STATUSES:  # a finished one's last boleto goes
             # No email to a customer whose schedule was deactivated or cancelled after this
             # boleto was queued (a retry, the sweeper, a queued send): kept, visibly not sent.
             boleto.delivery_status = Boleto.DeliveryStatus.WITHHELD

@@ -40,6 +40,7 @@ __all__ = [
     "is_business_day",
     "next_business_day",
     "nominal_due_date",
+    "with_day",
 ]
 
 #: Allowed frequencies, in months.
@@ -96,8 +97,11 @@ def _check_date(value: date, name: str) -> None:
         raise TypeError(f"{name} must be a datetime.date (not a datetime); got {value!r}")
 
 
-def _add_months(start: date, months: int) -> date:
-    """``start + relativedelta(months=months)`` (clamped to month end), ~5x faster."""
+def _add_months(start: date, months: int, day: int | None = None) -> date:
+    """``start + relativedelta(months=months)`` (clamped to month end), ~5x faster.
+
+    ``day``: the day of month to land on instead of ``start``'s own (clamped the same way): a
+    re-anchored schedule keeps "day 31" even when its anchor month is shorter."""
     total = start.month - 1 + months
     year = start.year + total // 12
     if year > MAXYEAR:
@@ -106,20 +110,32 @@ def _add_months(start: date, months: int) -> date:
     last_day = _DAYS_IN_MONTH[month]
     if month == 2 and calendar.isleap(year):
         last_day = 29
-    day = start.day
+    if day is None:
+        day = start.day
     return date(year, month, day if day <= last_day else last_day)
 
 
-def nominal_due_date(first_due: date, every_months: int, sequence: int) -> date:
+def _check_day(day: int | None) -> None:
+    if day is None:
+        return
+    if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 31:
+        raise ValueError(f"day must be an int from 1 to 31 or None; got {day!r}")
+
+
+def nominal_due_date(
+    first_due: date, every_months: int, sequence: int, day: int | None = None
+) -> date:
     """Due date of installment ``sequence`` before the business-day shift.
 
     ``first_due + (sequence - 1) * every_months`` months, always from ``first_due``, clamped to
-    the month's last day (31 Jan 2024 monthly: 31 Jan, 29 Feb, 31 Mar, 30 Apr, ...).
+    the month's last day (31 Jan 2024 monthly: 31 Jan, 29 Feb, 31 Mar, 30 Apr, ...). ``day``
+    (optional) is the day of month to use instead of ``first_due``'s.
     """
     _check_date(first_due, "first_due")
     _check_frequency(every_months)
     _check_sequence(sequence)
-    return _add_months(first_due, (sequence - 1) * every_months)
+    _check_day(day)
+    return _add_months(first_due, (sequence - 1) * every_months, day)
 
 
 @cache
@@ -182,25 +198,37 @@ def next_business_day(day: date) -> date:
     return _next_business_day(day)
 
 
-def due_date(first_due: date, every_months: int, sequence: int) -> date:
+def due_date(first_due: date, every_months: int, sequence: int, day: int | None = None) -> date:
     """Due date of installment ``sequence``: the nominal date moved to the next business day."""
-    return _next_business_day(nominal_due_date(first_due, every_months, sequence))
+    return _next_business_day(nominal_due_date(first_due, every_months, sequence, day))
 
 
-def due_dates(first_due: date, every_months: int, count: int, start: int = 1) -> list[date]:
+def due_dates(
+    first_due: date, every_months: int, count: int, start: int = 1, day: int | None = None
+) -> list[date]:
     """Due dates of installments ``start`` .. ``start + count - 1``."""
     _check_date(first_due, "first_due")
     _check_frequency(every_months)
     _check_sequence(start, "start")
+    _check_day(day)
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise ValueError(f"count must be an int >= 0; got {count!r}")
     return [
-        _next_business_day(_add_months(first_due, (n - 1) * every_months))
+        _next_business_day(_add_months(first_due, (n - 1) * every_months, day))
         for n in range(start, start + count)
     ]
 
 
-def first_sequence_due_on_or_after(first_due: date, every_months: int, day: date) -> int:
+def with_day(value: date, day: int) -> date:
+    """``value``'s month on ``day`` (clamped to the month's last day: 31 -> 28/29 Feb)."""
+    _check_date(value, "value")
+    _check_day(day)
+    return _add_months(value, 0, day)
+
+
+def first_sequence_due_on_or_after(
+    first_due: date, every_months: int, day: date, month_day: int | None = None
+) -> int:
     """Smallest sequence ``n >= 1`` whose :func:`due_date` is on or after ``day``.
 
     Jumps straight to the installment whose nominal month is ``day``'s month, then corrects by a
@@ -212,8 +240,8 @@ def first_sequence_due_on_or_after(first_due: date, every_months: int, day: date
     _check_date(day, "day")
     months = (day.year - first_due.year) * 12 + (day.month - first_due.month)
     sequence = max(1, months // every_months + 1)
-    while sequence > 1 and due_date(first_due, every_months, sequence - 1) >= day:
+    while sequence > 1 and due_date(first_due, every_months, sequence - 1, month_day) >= day:
         sequence -= 1
-    while due_date(first_due, every_months, sequence) < day:
+    while due_date(first_due, every_months, sequence, month_day) < day:
         sequence += 1
     return sequence

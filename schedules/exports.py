@@ -47,6 +47,8 @@ def _header(status: str) -> list[str]:
         ]
     elif status == ScheduleStatus.CANCELLED:
         header.append(_("Cancelado em"))
+    elif status == ScheduleStatus.FINISHED:
+        header.append(_("Encerrado em"))
     return header
 
 
@@ -84,6 +86,8 @@ def _row(schedule: Schedule, status: str, labels: _Labels) -> list[str]:
         ]
     elif status == ScheduleStatus.CANCELLED:
         row.append(datetime_br(schedule.cancelled_at))
+    elif status == ScheduleStatus.FINISHED:
+        row.append(datetime_br(schedule.finished_at))
     return row
 
 

@@ -19,6 +19,8 @@ from schedules.models import (
     Frequency,
 )
 from schedules.services import (
+    DUE_DAY_RANGE,
+    END_COUNT_MAX,
     MISSED_LIST_CHANGED,
     RESEND_BOLETO_NOT_FOUND,
     MissedChoice,
@@ -84,7 +86,73 @@ class CustomerDocumentField(forms.CharField):
         return customer
 
 
-class ScheduleForm(FormTokenMixin, PortalFormMixin, forms.Form):
+END_NONE, END_COUNT, END_DATE = "none", "count", "date"
+END_COUNT_REQUIRED = _("Informe o número de parcelas.")
+END_DATE_REQUIRED = _("Informe a data do último vencimento.")
+END_COUNT_FIELD_RANGE = _("Informe um número de parcelas de 1 a 1200.")
+
+
+class ScheduleEndFields(forms.Form):
+    """The optional end of a schedule (creation and edit): none, after N installments in total,
+    or a last due date. ``end_values()`` gives what the services take."""
+
+    end_mode = forms.ChoiceField(
+        label=_("Fim do agendamento"),
+        choices=[
+            (END_NONE, _("Sem data para terminar")),
+            (END_COUNT, _("Após um número de parcelas")),
+            (END_DATE, _("Em uma data (último vencimento)")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial=END_NONE,
+        error_messages={"invalid_choice": _("Escolha uma opção de fim válida.")},
+    )
+    end_count = forms.IntegerField(
+        label=_("Número total de parcelas"),
+        required=False,
+        min_value=1,
+        max_value=END_COUNT_MAX,
+        error_messages={
+            "invalid": END_COUNT_FIELD_RANGE,
+            "min_value": END_COUNT_FIELD_RANGE,
+            "max_value": END_COUNT_FIELD_RANGE,
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    end_date = forms.DateField(
+        label=_("Último vencimento"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Informe uma data válida.")},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        mode = cleaned.get("end_mode") or END_NONE
+        cleaned["end_mode"] = mode
+        for name, chosen, message in (
+            ("end_count", END_COUNT, END_COUNT_REQUIRED),
+            ("end_date", END_DATE, END_DATE_REQUIRED),
+        ):
+            if mode == chosen and cleaned.get(name) is None and name not in self.errors:
+                self.add_error(name, message)
+        # Only the chosen kind of end counts: an error in the other field is not the merchant's.
+        for name, used in (("end_count", mode == END_COUNT), ("end_date", mode == END_DATE)):
+            if not used and name in self.errors:
+                del self.errors[name]
+        return cleaned
+
+    def end_values(self) -> dict:
+        """``end_count`` and ``end_date`` (None unless chosen), from a valid form."""
+        mode = self.cleaned_data.get("end_mode") or END_NONE
+        return {
+            "end_count": self.cleaned_data.get("end_count") if mode == END_COUNT else None,
+            "end_date": self.cleaned_data.get("end_date") if mode == END_DATE else None,
+        }
+
+
+class ScheduleForm(FormTokenMixin, PortalFormMixin, ScheduleEndFields):
     customer_mode = forms.ChoiceField(
         label=_("Cliente"),
         choices=[
@@ -196,7 +264,7 @@ class ScheduleForm(FormTokenMixin, PortalFormMixin, forms.Form):
             "description",
             "form_token",
         )
-        return {name: self.cleaned_data[name] for name in names}
+        return {**{name: self.cleaned_data[name] for name in names}, **self.end_values()}
 
 
 class NewCustomerForm(CustomerForm):
@@ -311,3 +379,82 @@ class ReactivationForm(EmailCheckFormMixin, PortalFormMixin, forms.Form):
         if not cleaned.get("missed_choice"):
             cleaned["missed_choice"] = MissedChoice.SKIP
         return cleaned
+
+
+class ScheduleEditForm(PortalFormMixin, ScheduleEndFields):
+    """Editar agendamento: what may change, prefilled from the schedule. Parses and checks each
+    field; the rules that depend on the stored schedule (the end not before the next
+    installment, read-only states) are the service's, under its lock, and come back as errors
+    on these fields."""
+
+    amount = ScheduleForm.base_fields["amount"]
+    due_day = forms.IntegerField(
+        label=_("Dia do vencimento"),
+        min_value=1,
+        max_value=31,
+        help_text=_("Nos meses mais curtos, o último dia do mês."),
+        error_messages={
+            "invalid": DUE_DAY_RANGE,
+            "min_value": DUE_DAY_RANGE,
+            "max_value": DUE_DAY_RANGE,
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    lead_days = ScheduleForm.base_fields["lead_days"]
+    description = ScheduleForm.base_fields["description"]
+    # The installment the preview named: refused if the generator issued it meanwhile.
+    expected_sequence = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
+
+    field_order = ["amount", "due_day", "lead_days", "description", "end_mode"]
+
+    def __init__(self, *args, schedule, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "amount": schedule.amount,
+                "due_day": schedule.due_day,
+                "lead_days": schedule.lead_days,
+                "description": schedule.description,
+                "end_mode": (
+                    END_COUNT
+                    if schedule.end_count is not None
+                    else END_DATE
+                    if schedule.end_date is not None
+                    else END_NONE
+                ),
+                "end_count": schedule.end_count,
+                "end_date": schedule.end_date,
+                "expected_sequence": schedule.next_sequence,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.schedule = schedule
+
+    def clean_expected_sequence(self):
+        value = (self.cleaned_data.get("expected_sequence") or "").strip()
+        if not (value.isascii() and value.isdigit()):
+            # Missing or tampered: nothing to compare, the stored cursor decides.
+            return self.schedule.next_sequence
+        return int(value)
+
+    def update_fields(self) -> dict:
+        """What schedule_update takes, from a valid form."""
+        data = self.cleaned_data
+        return {
+            "amount": data["amount"],
+            "due_day": data["due_day"],
+            "lead_days": data["lead_days"],
+            "description": data["description"],
+            **self.end_values(),
+        }
+
+    def preview_values(self) -> dict:
+        """The values the preview can use even when other fields are invalid."""
+        data = getattr(self, "cleaned_data", {})
+        mode = data.get("end_mode") or END_NONE
+        return {
+            "due_day": data.get("due_day"),
+            "end_count": data.get("end_count") if mode == END_COUNT else None,
+            "end_date": data.get("end_date") if mode == END_DATE else None,
+            "amount": data.get("amount"),
+        }

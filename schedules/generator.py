@@ -23,7 +23,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, TextField
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.utils import timezone
 
 from billing import nosso_numero_allocation
@@ -33,7 +33,7 @@ from billing.models import Boleto
 from portal.logs import log_decision
 from portal.models import Merchant
 from schedules import dates
-from schedules.models import Schedule, ScheduleStatus
+from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
 from schedules.signals import boletos_issued_on_commit
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,16 @@ _SCHEDULE_FIELDS = (
     "merchant_id",
     "amount",
     "frequency_months",
-    "first_due_date",
+    "anchor_due",  # Coalesce(anchor_due_date, first_due_date), see _lock_batch
     "lead_days",
     "next_sequence",
     "number",
+    "anchor_sequence",
+    "end_count",
+    "end_date",
+    "anchor_day",
 )
+_PAYER_AT = len(_SCHEDULE_FIELDS)
 _PAYER_KEYS = (
     "name",
     "document",
@@ -164,13 +169,20 @@ def installments_due_count(*, today: date | None = None, limit: int) -> int:
 
 def cursor_after(schedule: Schedule, sequence: int) -> tuple[int, date]:
     """The cursor ``(next_sequence, next_issue_on)`` pointing at the installment after
-    ``sequence``, as a batch leaves it (parked at date.max beyond the holiday calendar)."""
+    ``sequence``, as a batch leaves it (parked at date.max beyond the holiday calendar).
+
+    Past the schedule's end there is no next installment: the cursor then points at the issue
+    day of ``sequence`` itself (already arrived), so the next generator run for the schedule
+    finds nothing to issue and finishes it."""
     following = sequence + 1
+    lead = timedelta(days=schedule.lead_days)
     try:
-        due = dates.due_date(schedule.first_due_date, schedule.frequency_months, following)
+        due = schedule.due_date_of(following)
     except dates.UnsupportedDateError:
         return following, date.max
-    return following, due - timedelta(days=schedule.lead_days)
+    if not schedule.within_end(following, due):
+        return following, schedule.due_date_of(sequence) - lead
+    return following, due - lead
 
 
 class NumberingError(Exception):
@@ -203,8 +215,8 @@ def installments_record(
 def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
     """Lock the next batch of due schedules, skipping those another generator holds.
 
-    Rows are ``(id, merchant_id, amount, every, first_due, lead_days, next_sequence, number,
-    payer)``.
+    Rows are ``(id, merchant_id, amount, every, anchor_due, lead_days, next_sequence, number,
+    anchor_sequence, end_count, end_date, anchor_day, payer)``.
     On PostgreSQL the payer snapshot comes back as JSON text built by the server
     (``jsonb_build_object``): the COPY passes it through untouched instead of Python encoding
     100,000 dicts per run; elsewhere it is a dict.
@@ -216,6 +228,7 @@ def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
         queryset = queryset.filter(id=schedule_id)
     if merchant_id is not None:
         queryset = queryset.filter(merchant_id=merchant_id)
+    queryset = queryset.annotate(anchor_due=Coalesce("anchor_due_date", "first_due_date"))
     if connection.vendor == "postgresql":
         payer = JSONObject(**{key: F(f"customer__{key}") for key in _PAYER_KEYS})
         queryset = queryset.annotate(payer_json=Cast(payer, output_field=TextField()))
@@ -228,7 +241,9 @@ def _lock_batch(*, today, after_id, limit, schedule_id, merchant_id):
         .values_list(*fields)[:limit]
     )
     if connection.vendor != "postgresql":
-        rows = [(*row[:8], dict(zip(_PAYER_KEYS, row[8:], strict=True))) for row in rows]
+        rows = [
+            (*row[:_PAYER_AT], dict(zip(_PAYER_KEYS, row[_PAYER_AT:], strict=True))) for row in rows
+        ]
     return rows
 
 
@@ -244,18 +259,42 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
     # One plain tuple per installment (no model instances): (merchant_id, schedule_id, sequence,
     # due_date, amount, issued, payer).
     installments: list[Installment] = []
-    cursors: list[tuple[int, int, date]] = []
+    # (schedule id, next_sequence, next_issue_on, finished)
+    cursors: list[tuple[int, int, date, bool]] = []
     due_date = _memoized_due_date({})
     one_day = timedelta(days=1)
     numbers: dict[int, int] = {}  # schedule id -> public number, for the log lines
     for row in rows:
-        schedule_id, merchant_id, amount, every, first_due, lead_days, sequence, number, payer = row
+        (
+            schedule_id,
+            merchant_id,
+            amount,
+            every,
+            anchor_due,
+            lead_days,
+            sequence,
+            number,
+            anchor_sequence,
+            end_count,
+            end_date,
+            day,
+            payer,
+        ) = row
         numbers[schedule_id] = number
         lead = lead_days * one_day
+        # Installment n is due (n - anchor_sequence + 1) periods from the anchor (memo key).
+        offset = 1 - anchor_sequence
+        finished = False
         for _ in range(MAX_INSTALLMENTS_PER_SCHEDULE_PER_RUN):
+            if end_count is not None and sequence > end_count:
+                finished = True
+                break
             try:
-                due = due_date(first_due, every, sequence)
+                due = due_date(anchor_due, every, sequence + offset, day)
             except dates.UnsupportedDateError:
+                break
+            if end_date is not None and due > end_date:
+                finished = True
                 break
             if due - lead > today:
                 break
@@ -263,8 +302,13 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
                 Installment(merchant_id, schedule_id, sequence, due, amount, due >= today, payer)
             )
             sequence += 1
+        if finished:
+            # The last installment was issued (in this batch or before): the schedule finishes
+            # with it, in this transaction (_advance_cursors).
+            cursors.append((schedule_id, sequence, today, True))
+            continue
         try:
-            next_issue_on = due_date(first_due, every, sequence) - lead
+            next_issue_on = due_date(anchor_due, every, sequence + offset, day) - lead
         except dates.UnsupportedDateError:
             # Beyond the holiday calendar (after 2100): park the schedule instead of failing the
             # whole batch on every run.
@@ -279,7 +323,7 @@ def _issue_batch(*, rows, today: date, beneficiaries: dict[int, dict], run: Issu
                 reason="beyond_holiday_calendar",
             )
             next_issue_on = date.max
-        cursors.append((schedule_id, sequence, next_issue_on))
+        cursors.append((schedule_id, sequence, next_issue_on, False))
 
     installments, cursors, _ = _number(installments, cursors, beneficiaries)
     ids = _insert(installments, beneficiaries, now)
@@ -383,12 +427,12 @@ def _memoized_due_date(memo: dict):
     5th, the 10th, ...), so most (first_due, every, sequence) triples repeat within a batch."""
     compute = dates.due_date
 
-    def due_date(first_due: date, every: int, sequence: int) -> date:
-        key = (first_due, every, sequence)
+    def due_date(first_due: date, every: int, sequence: int, day: int | None = None) -> date:
+        key = (first_due, every, sequence, day)
         try:
             return memo[key]
         except KeyError:
-            memo[key] = value = compute(first_due, every, sequence)  # errors are not memoized
+            memo[key] = value = compute(first_due, every, sequence, day)  # errors not memoized
             return value
 
     return due_date
@@ -562,27 +606,97 @@ def _insert_postgresql(
     return ids
 
 
-def _advance_cursors(cursors: list[tuple[int, int, date]], now) -> None:
+def _advance_cursors(cursors: list[tuple[int, int, date, bool]], now) -> None:
+    """Move every cursor of the batch in one statement; schedules past their end become
+    FINISHED in that same statement, and their history gets a FINISHED event (one INSERT)."""
     if not cursors:  # every schedule of the batch was left out (see _number)
         return
+    finished_ids = [cursor[0] for cursor in cursors if cursor[3]]
     if connection.vendor == "postgresql":
         # One statement for the whole batch (bulk_update would build a CASE per row). The id range
         # is redundant with the join but lets the planner read only this batch's slice of the
-        # primary key instead of hashing the whole table on every batch.
-        ids, sequences, issue_dates = zip(*cursors, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
+        # primary key instead of hashing the whole table on every batch. Only a batch where a
+        # schedule finishes sets the status (the tab-count trigger then fires for those rows
+        # alone); the usual batch keeps the plain cursor update.
+        ids, sequences, issue_dates, finished = zip(*cursors, strict=True)
+        params = [now, list(ids), list(sequences), list(issue_dates)]
+        if finished_ids:
+            statement = """
+                UPDATE schedules_schedule AS s
+                   SET next_sequence = v.seq, next_issue_on = v.issue_on, updated_at = %s,
+                       status = CASE WHEN v.fin THEN %s ELSE s.status END,
+                       finished_at = CASE WHEN v.fin THEN %s ELSE s.finished_at END
+                  FROM unnest(%s::bigint[], %s::int[], %s::date[], %s::boolean[])
+                       AS v(id, seq, issue_on, fin)
+                 WHERE s.id = v.id AND s.id BETWEEN %s AND %s
                 """
+            params = [
+                now,
+                ScheduleStatus.FINISHED.value,
+                now,
+                *params[1:],
+                list(finished),
+            ]
+        else:
+            statement = """
                 UPDATE schedules_schedule AS s
                    SET next_sequence = v.seq, next_issue_on = v.issue_on, updated_at = %s
                   FROM unnest(%s::bigint[], %s::int[], %s::date[]) AS v(id, seq, issue_on)
                  WHERE s.id = v.id AND s.id BETWEEN %s AND %s
-                """,
-                [now, list(ids), list(sequences), list(issue_dates), min(ids), max(ids)],
+                """
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*params, min(ids), max(ids)])
+    else:
+        objs = [
+            Schedule(id=sid, next_sequence=seq, next_issue_on=issue_on, updated_at=now)
+            for sid, seq, issue_on, fin in cursors
+            if not fin
+        ]
+        Schedule.objects.bulk_update(objs, ["next_sequence", "next_issue_on", "updated_at"])
+        if finished_ids:
+            Schedule.objects.bulk_update(
+                [
+                    Schedule(
+                        id=sid,
+                        next_sequence=seq,
+                        next_issue_on=issue_on,
+                        updated_at=now,
+                        status=ScheduleStatus.FINISHED,
+                        finished_at=now,
+                    )
+                    for sid, seq, issue_on, fin in cursors
+                    if fin
+                ],
+                ["next_sequence", "next_issue_on", "updated_at", "status", "finished_at"],
             )
-        return
-    objs = [
-        Schedule(id=sid, next_sequence=seq, next_issue_on=issue_on, updated_at=now)
-        for sid, seq, issue_on in cursors
-    ]
-    Schedule.objects.bulk_update(objs, ["next_sequence", "next_issue_on", "updated_at"])
+    if finished_ids:
+        _record_finished(cursors, now)
+
+
+def _record_finished(cursors: list[tuple[int, int, date, bool]], now) -> None:
+    """A FINISHED history event per schedule that finished in this batch (one INSERT)."""
+    merchants = dict(
+        Schedule.objects.filter(pk__in=[c[0] for c in cursors if c[3]]).values_list(
+            "pk", "merchant_id"
+        )
+    )
+    ScheduleEvent.objects.bulk_create(
+        ScheduleEvent(
+            merchant_id=merchants[sid],
+            schedule_id=sid,
+            kind=ScheduleEvent.Kind.FINISHED,
+            data={"last_sequence": seq - 1},
+        )
+        for sid, seq, _issue_on, fin in cursors
+        if fin
+    )
+    for sid, seq, _issue_on, fin in cursors:
+        if fin:
+            log_decision(
+                logger,
+                "schedule_finished",
+                merchant=merchants[sid],
+                schedule_id=sid,
+                decision="finished",
+                last_sequence=seq - 1,
+            )

@@ -1,14 +1,17 @@
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import amount_field, amount_in_range
 from portal.formats import datetime_br
 from portal.models import MerchantOwnedModel
+from schedules import dates
 
 LEAD_DAYS_MIN, LEAD_DAYS_MAX, LEAD_DAYS_DEFAULT = 1, 60, 10
 LEAD_DAYS_OUT_OF_RANGE = _("A antecedência deve ser de 1 a 60 dias.")
@@ -27,6 +30,15 @@ class ScheduleStatus(models.TextChoices):
     ACTIVE = "active", _("Ativo")
     DEACTIVATED = "deactivated", _("Desativado")
     CANCELLED = "cancelled", _("Cancelado")
+    # Reached its end (after N installments or a last due date): the last one was issued.
+    FINISHED = "finished", _("Encerrado")
+
+
+# Statuses whose issued boletos still go out to the customer: a finished schedule's last
+# boleto is issued in the very transaction that finishes it, and must still be delivered.
+DELIVERING_STATUSES = frozenset({ScheduleStatus.ACTIVE, ScheduleStatus.FINISHED})
+# Nothing can be changed any more: no edit, no reactivation.
+READ_ONLY_STATUSES = frozenset({ScheduleStatus.CANCELLED, ScheduleStatus.FINISHED})
 
 
 class DeactivationCause(models.TextChoices):
@@ -88,6 +100,22 @@ class Schedule(MerchantOwnedModel):
     deactivated_at = models.DateTimeField(_("desativado em"), null=True, blank=True)
     reactivated_at = models.DateTimeField(_("reativado em"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelado em"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("encerrado em"), null=True, blank=True)
+    # Optional end: the total number of installments, and/or the last due date allowed. The
+    # generator never issues past it and finishes the schedule with the last installment.
+    end_count = models.PositiveIntegerField(_("número de parcelas"), null=True, blank=True)
+    end_date = models.DateField(_("último vencimento"), null=True, blank=True)
+    # Due-date anchor: installment ``anchor_sequence`` is nominally due on ``anchor_due_date``
+    # (null: the first due date) and each later one ``frequency_months`` after it, counted from
+    # the anchor. Changing the due day moves the anchor to the next unissued installment, so
+    # issued ones keep their dates and sequences stay continuous. db_default: rows written by
+    # raw COPY/INSERT (bench/) need not know the columns.
+    anchor_sequence = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    anchor_due_date = models.DateField(null=True, blank=True, editable=False)
+    # The day of month due dates fall on from the anchor (null: the anchor date's own day).
+    # Kept apart from the date because the anchor month may be shorter: day 31 anchored in
+    # February is stored as 28/02 + 31, and March is then due on the 31st.
+    anchor_day = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     # Bumped at every reactivation; delivery events about emails sent in an older epoch never
     # deactivate the schedule again (email-delivery.md §5.3).
     epoch = models.PositiveIntegerField(default=0, editable=False)
@@ -147,6 +175,31 @@ class Schedule(MerchantOwnedModel):
                 name="schedule_cancelled_has_time",
             ),
             models.CheckConstraint(condition=Q(next_sequence__gte=1), name="schedule_next_seq_pos"),
+            # A finished schedule says since when (and, like every non-deactivated one, carries
+            # no deactivation cause: schedule_cause_iff_deactivated).
+            models.CheckConstraint(
+                condition=~Q(status="finished") | Q(finished_at__isnull=False),
+                name="schedule_finished_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_count__isnull=True) | Q(end_count__gte=1),
+                name="schedule_end_count_pos",
+            ),
+            models.CheckConstraint(
+                condition=Q(anchor_sequence__gte=1) & Q(anchor_sequence__lte=F("next_sequence")),
+                name="schedule_anchor_not_ahead",
+            ),
+            models.CheckConstraint(
+                condition=Q(anchor_day__isnull=True)
+                | Q(anchor_day__gte=1, anchor_day__lte=31, anchor_due_date__isnull=False),
+                name="schedule_anchor_day_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="finished")
+                | Q(end_count__isnull=False)
+                | Q(end_date__isnull=False),
+                name="schedule_finished_has_end",
+            ),
         ]
         indexes = [
             # The generator's scan: active schedules whose next installment is due for issue.
@@ -177,6 +230,43 @@ class Schedule(MerchantOwnedModel):
     def get_absolute_url(self) -> str:
         return reverse("schedules:detail", kwargs={"number": self.number})
 
+    @property
+    def anchor(self) -> tuple[int, date, int | None]:
+        """``(sequence, its nominal due date, day of month or None)``: where due dates are
+        computed from."""
+        return self.anchor_sequence, self.anchor_due_date or self.first_due_date, self.anchor_day
+
+    @property
+    def due_day(self) -> int:
+        """The day of month the next installments are due on (before month-end clamping)."""
+        _, anchor_due, day = self.anchor
+        return day or anchor_due.day
+
+    @property
+    def has_end(self) -> bool:
+        return self.end_count is not None or self.end_date is not None
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.status in READ_ONLY_STATUSES
+
+    def due_date_of(self, sequence: int) -> date:
+        """Due date of installment ``sequence`` (from the anchor; before it, from the first due
+        date: those installments are already issued or recorded). May raise
+        dates.UnsupportedDateError."""
+        anchor_sequence, anchor_due, day = self.anchor
+        if sequence >= anchor_sequence:
+            return dates.due_date(
+                anchor_due, self.frequency_months, sequence - anchor_sequence + 1, day
+            )
+        return dates.due_date(self.first_due_date, self.frequency_months, sequence)
+
+    def within_end(self, sequence: int, due: date) -> bool:
+        """True when installment ``sequence`` due on ``due`` is not past the schedule's end."""
+        if self.end_count is not None and sequence > self.end_count:
+            return False
+        return self.end_date is None or due <= self.end_date
+
     def clean(self):
         if self.customer_id and self.merchant_id and self.customer.merchant_id != self.merchant_id:
             raise ValidationError({"customer": _("Cliente não encontrado.")})
@@ -200,6 +290,8 @@ class ScheduleEvent(models.Model):
         # {"changes": {field: [before, after]}, "actor_email": ...}.
         CUSTOMER_UPDATED = "customer_updated", _("Dados do cliente alterados")
         NOTE = "note", _("Anotação")
+        UPDATED = "updated", _("Agendamento alterado")
+        FINISHED = "finished", _("Encerrado")
 
     merchant = models.ForeignKey("portal.Merchant", on_delete=models.PROTECT, related_name="+")
     schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="events")

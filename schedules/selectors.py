@@ -1,5 +1,6 @@
 """Reads on schedules, always inside one merchant."""
 
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from portal.timezones import business_day_start
 from schedules import dates, extensions
 from schedules.filters import ScheduleListFilters
 from schedules.models import (
+    READ_ONLY_STATUSES,
     DeactivationCause,
     Schedule,
     ScheduleEvent,
@@ -39,9 +41,7 @@ def schedule_counts(*, merchant: Merchant) -> dict[str, int]:
         )
         return counts
     return Schedule.objects.for_merchant(merchant).aggregate(
-        active=Count("id", filter=Q(status=ScheduleStatus.ACTIVE)),
-        deactivated=Count("id", filter=Q(status=ScheduleStatus.DEACTIVATED)),
-        cancelled=Count("id", filter=Q(status=ScheduleStatus.CANCELLED)),
+        **{status: Count("id", filter=Q(status=status)) for status in ScheduleStatus.values}
     )
 
 
@@ -170,25 +170,33 @@ def schedule_upcoming_due_dates(
     *, schedule: Schedule, count: int = 6, today: date | None = None
 ) -> list[dict]:
     """The next ``count`` due dates from today on (America/Sao_Paulo), each saying whether its
-    installment was already issued (the generator's cursor is past it). None for a cancelled
-    schedule. A deactivated one shows what flows after a reactivation: installments whose issue
-    date has passed are the missed ones (schedule_missed_installments), not upcoming."""
-    if schedule.status == ScheduleStatus.CANCELLED:
+    installment was already issued (the generator's cursor is past it), never past the
+    schedule's end. None for a cancelled or finished schedule. A deactivated one shows what
+    flows after a reactivation: installments whose issue date has passed are the missed ones
+    (schedule_missed_installments), not upcoming. Dates are counted from the anchor (the due
+    day's last change): installments before it are all issued."""
+    if schedule.status in READ_ONLY_STATUSES:
         return []
     today = today or timezone.localdate()
-    first, every = schedule.first_due_date, schedule.frequency_months
+    anchor_sequence, anchor_due, day = schedule.anchor
+    every = schedule.frequency_months
     since = today
     if schedule.status == ScheduleStatus.DEACTIVATED:
         since = today + timedelta(days=schedule.lead_days + 1)  # issue date still ahead
     try:
-        start = dates.first_sequence_due_on_or_after(first, every, since)
-        due_dates = dates.due_dates(first, every, count, start=start)
+        start = dates.first_sequence_due_on_or_after(anchor_due, every, since, day)
+        due_dates = dates.due_dates(anchor_due, every, count, start=start, day=day)
     except dates.UnsupportedDateError:
         return []
-    return [
-        {"sequence": start + i, "due_date": due, "issued": start + i < schedule.next_sequence}
-        for i, due in enumerate(due_dates)
-    ]
+    rows = []
+    for i, due in enumerate(due_dates):
+        sequence = anchor_sequence + start - 1 + i
+        if not schedule.within_end(sequence, due):
+            break
+        rows.append(
+            {"sequence": sequence, "due_date": due, "issued": sequence < schedule.next_sequence}
+        )
+    return rows
 
 
 def boleto_recent(*, merchant: Merchant, limit: int = 10):
@@ -339,10 +347,10 @@ def schedule_missed_installments(
     sequence = schedule.next_sequence
     while len(missed) < MISSED_MAX:
         try:
-            due = dates.due_date(schedule.first_due_date, schedule.frequency_months, sequence)
+            due = schedule.due_date_of(sequence)
         except dates.UnsupportedDateError:
             break
-        if due - lead > today:
+        if due - lead > today or not schedule.within_end(sequence, due):
             break
         if due < today and new_due is None:
             new_due = missed_new_due_date(today)
@@ -418,4 +426,84 @@ def customer_other_schedules(*, schedule: Schedule) -> list[Schedule]:
         .exclude(status=ScheduleStatus.CANCELLED)
         .only("number", "status")
         .order_by("number")[:50]
+    )
+
+
+# --- Editing a schedule ------------------------------------------------------------------------
+
+EDIT_PREVIEW_COUNT = 3
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    """What an edit would do, computed the same way for the form's preview and for the save:
+    the changes apply from ``sequence``, the next installment not issued yet."""
+
+    sequence: int
+    due_date: date | None  # its due date after the changes (None: no such installment)
+    anchor: tuple[int, date, int | None] | None  # the new anchor when the due day changes
+    next_dates: list[dict]  # the next installments after the changes: sequence, due_date
+
+
+def schedule_reanchor(
+    *, schedule: Schedule, due_day: int, today: date | None = None
+) -> tuple[int, date, int]:
+    """The anchor for due day ``due_day``, from the next installment not issued yet: its own
+    month on that day (the last day of a shorter month). For an active schedule a date that is
+    not after today moves one period ahead (never an installment born overdue); a deactivated
+    schedule keeps the month, its missed installments are decided on reactivation."""
+    today = today or timezone.localdate()
+    sequence = schedule.next_sequence
+    anchor_sequence, anchor_due, day = schedule.anchor
+    every = schedule.frequency_months
+    nominal = dates.nominal_due_date(anchor_due, every, sequence - anchor_sequence + 1, day)
+    new_anchor = dates.with_day(nominal, due_day)
+    if schedule.status == ScheduleStatus.ACTIVE:
+        for _ in range(3):  # one step always suffices; bounded anyway
+            if dates.next_business_day(new_anchor) > today:
+                break
+            new_anchor = dates.nominal_due_date(new_anchor, every, 2, due_day)
+    return sequence, new_anchor, due_day
+
+
+def _edited(schedule: Schedule, *, anchor=None, end_count=None, end_date=None) -> Schedule:
+    """An unsaved copy of ``schedule`` with the anchor and end an edit would give it."""
+    edited = copy(schedule)
+    if anchor is not None:
+        edited.anchor_sequence, edited.anchor_due_date, edited.anchor_day = anchor
+    edited.end_count, edited.end_date = end_count, end_date
+    return edited
+
+
+def schedule_edit_plan(
+    *,
+    schedule: Schedule,
+    due_day: int | None = None,
+    end_count: int | None = None,
+    end_date: date | None = None,
+    today: date | None = None,
+    count: int = EDIT_PREVIEW_COUNT,
+) -> EditPlan:
+    """What the edit form's preview shows: from which installment the changes apply, its due
+    date, and the next ``count`` due dates, with the due day (when it changes) and the end
+    given (``end_count``/``end_date``: the end as it would be after the edit)."""
+    anchor = None
+    if due_day is not None and due_day != schedule.due_day:
+        anchor = schedule_reanchor(schedule=schedule, due_day=due_day, today=today)
+    edited = _edited(schedule, anchor=anchor, end_count=end_count, end_date=end_date)
+    sequence = schedule.next_sequence
+    rows = []
+    for n in range(sequence, sequence + count):
+        try:
+            due = edited.due_date_of(n)
+        except dates.UnsupportedDateError:
+            break
+        if not edited.within_end(n, due):
+            break
+        rows.append({"sequence": n, "due_date": due})
+    return EditPlan(
+        sequence=sequence,
+        due_date=rows[0]["due_date"] if rows else None,
+        anchor=anchor,
+        next_dates=rows,
     )

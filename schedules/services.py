@@ -15,15 +15,23 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Boleto, Customer
+from billing.models import AMOUNT_OUT_OF_RANGE, Boleto, Customer
 from billing.remessas import boletos_write_off_request
 from billing.services import customer_create
+from portal.formats import date_br
 from portal.formtokens import AlreadySubmitted
 from portal.logs import log_decision
 from portal.models import Merchant
 from portal.queue import enqueue_on_commit
 from schedules import dates, generator, selectors
-from schedules.models import DeactivationCause, Schedule, ScheduleEvent, ScheduleStatus
+from schedules.models import (
+    LEAD_DAYS_OUT_OF_RANGE,
+    READ_ONLY_STATUSES,
+    DeactivationCause,
+    Schedule,
+    ScheduleEvent,
+    ScheduleStatus,
+)
 from schedules.signals import boletos_issued_on_commit, schedule_state_changed
 from schedules.tasks import issue_installments_for_schedule_task
 
@@ -55,6 +63,70 @@ MISSED_ISSUE_FAILED = _(
     "Não foi possível emitir as parcelas agora: os dados bancários do beneficiário estão "
     "inválidos. Corrija-os em Configurações ou escolha não emitir as parcelas."
 )
+
+
+SCHEDULE_READ_ONLY = _("Este agendamento foi %(status)s e não pode mais ser alterado.")
+END_COUNT_TOO_LOW = _(
+    "O número de parcelas não pode ser menor que %(min)s: a parcela %(min)s é a próxima a ser "
+    "emitida."
+)
+END_COUNT_RANGE = _("Informe um número de parcelas de 1 a %(max)s.")
+END_COUNT_MAX = 1200  # 100 years of a monthly schedule
+END_DATE_TOO_EARLY = _(
+    "A data final não pode ser anterior a %(date)s, o vencimento da parcela %(n)s, a próxima a "
+    "ser emitida."
+)
+END_DATE_TOO_FAR = _("A data final deve ser até 31/12/%(year)s.")
+END_DATE_INVALID = _("Informe uma data válida.")
+END_BOTH = _("Escolha um só fim: um número de parcelas ou uma data final.")
+DUE_DAY_RANGE = _("Informe um dia de vencimento de 1 a 31.")
+EDIT_NOTHING_CHANGED = _("Nada foi alterado.")
+EDIT_SEQUENCE_CHANGED = _(
+    "A parcela %(expected)s foi emitida enquanto você editava: as alterações valeriam a partir "
+    "da parcela %(actual)s. Confira a prévia e salve de novo."
+)
+EDIT_NO_NEXT_INSTALLMENT = _("Este agendamento não tem mais parcelas a emitir.")
+# What schedule_update accepts.
+EDITABLE_FIELDS = frozenset(
+    {"amount", "description", "lead_days", "due_day", "end_count", "end_date"}
+)
+
+
+def validate_end(
+    schedule: Schedule, *, end_count: int | None, end_date: date | None, from_sequence: int
+) -> None:
+    """An end (at most one kind) that still lets installment ``from_sequence`` (the next one
+    not issued yet) be issued: never before an installment already issued or due next."""
+    if end_count is not None and end_date is not None:
+        raise ValidationError({"end_count": END_BOTH})
+    if end_count is not None:
+        if not 1 <= end_count <= END_COUNT_MAX:
+            raise ValidationError(
+                {"end_count": ValidationError(END_COUNT_RANGE, params={"max": END_COUNT_MAX})}
+            )
+        if end_count < from_sequence:
+            raise ValidationError(
+                {"end_count": ValidationError(END_COUNT_TOO_LOW, params={"min": from_sequence})}
+            )
+    if end_date is not None:
+        if end_date.year > dates.HOLIDAY_CALENDAR_LAST_YEAR:
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        END_DATE_TOO_FAR, params={"year": dates.HOLIDAY_CALENDAR_LAST_YEAR}
+                    )
+                }
+            )
+        due = schedule.due_date_of(from_sequence)
+        if end_date < due:
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        END_DATE_TOO_EARLY,
+                        params={"date": date_br(due), "n": from_sequence},
+                    )
+                }
+            )
 
 
 def validate_first_due_date(value: date, *, today: date) -> None:
@@ -95,9 +167,13 @@ def schedule_create(
     actor=None,
     today: date | None = None,
     form_token=None,
+    end_count: int | None = None,
+    end_date: date | None = None,
 ) -> Schedule:
     """Create an active schedule and issue, right after commit, whatever is already due.
 
+    ``end_count`` (total installments) or ``end_date`` (last due date allowed), at most one:
+    the schedule finishes by itself with its last installment (generator).
     ``form_token`` (portal.formtokens): a second submission of the same form raises
     AlreadySubmitted with the schedule the first one created, and creates nothing.
     """
@@ -119,7 +195,11 @@ def schedule_create(
         created_by=actor,
         number=0,
         form_token=form_token,
+        end_count=end_count,
+        end_date=end_date,
     )
+    if frequency_months in dates.FREQUENCIES:  # else full_clean below says so
+        validate_end(schedule, end_count=end_count, end_date=end_date, from_sequence=1)
     # Validate the fields before allocating anything (a placeholder number keeps full_clean happy).
     schedule.next_issue_on = today
     schedule.full_clean(exclude=["number", "form_token"], validate_unique=False)
@@ -234,6 +314,166 @@ def schedule_deactivate(
         )
     schedule.refresh_from_db()
     return True
+
+
+# --- Editing ------------------------------------------------------------------------------------
+
+
+def _edit_values(schedule: Schedule) -> dict:
+    """The editable values as the history records them (JSON: amounts and dates as text)."""
+    return {
+        "amount": str(schedule.amount),
+        "description": schedule.description,
+        "lead_days": schedule.lead_days,
+        "due_day": schedule.due_day,
+        "end_count": schedule.end_count,
+        "end_date": schedule.end_date.isoformat() if schedule.end_date else None,
+    }
+
+
+def _edit_input_clean(fields: dict) -> dict:
+    """Types checked before any lock: a bad value is a message, never a 500."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"schedule_update() got unexpected fields: {sorted(unknown)}")
+    cleaned = dict(fields)
+    if "amount" in cleaned:
+        try:
+            cleaned["amount"] = Decimal(str(cleaned["amount"]))
+        except (ArithmeticError, ValueError) as exc:
+            raise ValidationError({"amount": AMOUNT_OUT_OF_RANGE}) from exc
+        if not cleaned["amount"].is_finite():
+            raise ValidationError({"amount": AMOUNT_OUT_OF_RANGE})
+    if "description" in cleaned:
+        cleaned["description"] = (cleaned["description"] or "").strip()
+    for name, message in (("due_day", DUE_DAY_RANGE), ("lead_days", LEAD_DAYS_OUT_OF_RANGE)):
+        value = cleaned.get(name)
+        if name in cleaned and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValidationError({name: message})
+    if "due_day" in cleaned and not 1 <= cleaned["due_day"] <= 31:
+        raise ValidationError({"due_day": DUE_DAY_RANGE})
+    for name in ("end_count", "end_date"):
+        if name in cleaned and cleaned[name] == "":
+            cleaned[name] = None
+    if cleaned.get("end_count") is not None and (
+        not isinstance(cleaned["end_count"], int) or isinstance(cleaned["end_count"], bool)
+    ):
+        raise ValidationError(
+            {"end_count": ValidationError(END_COUNT_RANGE, params={"max": END_COUNT_MAX})}
+        )
+    if cleaned.get("end_date") is not None and not isinstance(cleaned["end_date"], date):
+        raise ValidationError({"end_date": END_DATE_INVALID})
+    return cleaned
+
+
+def schedule_update(
+    *,
+    schedule: Schedule,
+    actor=None,
+    today: date | None = None,
+    expected_sequence: int | None = None,
+    **fields,
+) -> Schedule:
+    """Change an active or deactivated schedule: ``amount`` (a reajuste), ``description``,
+    ``lead_days``, ``due_day`` (1-31) and the end (``end_count`` / ``end_date``; None removes
+    it). Only the fields given are touched.
+
+    Every change applies from the next installment not issued yet (``next_sequence`` under the
+    row lock): issued boletos keep their amount and due date. A new due day re-anchors the due
+    dates at that installment (selectors.schedule_reanchor). The end may not fall before that
+    installment. ``expected_sequence``: the installment the form's preview named; if the
+    generator issued it meanwhile the edit is refused (``code="sequence_changed"``) so the
+    merchant sees the new preview.
+
+    Under the row lock, which the generator's ``FOR UPDATE SKIP LOCKED`` respects: neither the
+    edit nor an issue in progress is lost. A cancelled or finished schedule is read-only
+    (``code="read_only"``); nothing changed is ``code="unchanged"``. Recorded in the history
+    as UPDATED with ``changes`` ({field: [before, after]}) and ``effective_sequence``.
+    """
+    today = today or timezone.localdate()
+    fields = _edit_input_clean(fields)
+    with transaction.atomic():
+        locked = _lock(schedule)
+        if locked.status in READ_ONLY_STATUSES:
+            raise ValidationError(
+                SCHEDULE_READ_ONLY,
+                code="read_only",
+                params={"status": str(locked.get_status_display()).lower()},
+            )
+        sequence = locked.next_sequence
+        if expected_sequence is not None and expected_sequence != sequence:
+            raise ValidationError(
+                EDIT_SEQUENCE_CHANGED,
+                code="sequence_changed",
+                params={"expected": expected_sequence, "actual": sequence},
+            )
+        before = _edit_values(locked)
+        for name in ("amount", "description", "lead_days", "end_count", "end_date"):
+            if name in fields:
+                setattr(locked, name, fields[name])
+        if "due_day" in fields and fields["due_day"] != locked.due_day:
+            (
+                locked.anchor_sequence,
+                locked.anchor_due_date,
+                locked.anchor_day,
+            ) = selectors.schedule_reanchor(schedule=locked, due_day=fields["due_day"], today=today)
+        after = _edit_values(locked)
+        changes = {
+            name: [before[name], after[name]] for name in before if before[name] != after[name]
+        }
+        if not changes:
+            raise ValidationError(EDIT_NOTHING_CHANGED, code="unchanged")
+        if locked.has_end:
+            validate_end(
+                locked, end_count=locked.end_count, end_date=locked.end_date, from_sequence=sequence
+            )
+        locked.full_clean(exclude=["number", "form_token", "customer"], validate_unique=False)
+        try:
+            due = locked.due_date_of(sequence)
+            locked.next_issue_on = due - timedelta(days=locked.lead_days)
+        except dates.UnsupportedDateError:
+            due, locked.next_issue_on = None, date.max
+        locked.save(
+            update_fields=[
+                "amount",
+                "description",
+                "lead_days",
+                "end_count",
+                "end_date",
+                "anchor_sequence",
+                "anchor_due_date",
+                "anchor_day",
+                "next_issue_on",
+                "updated_at",
+            ]
+        )
+        event_record(
+            schedule=locked,
+            kind=ScheduleEvent.Kind.UPDATED,
+            actor=actor,
+            changes=changes,
+            effective_sequence=sequence,
+            effective_due_date=due.isoformat() if due else None,
+        )
+        if locked.status == ScheduleStatus.ACTIVE and locked.next_issue_on <= today:
+            # A longer lead or an earlier day brought the next issue date to today or before.
+            enqueue_on_commit(
+                issue_installments_for_schedule_task,
+                schedule_id=locked.pk,
+                merchant_id=locked.merchant_id,
+            )
+    log_decision(
+        logger,
+        "schedule_updated",
+        merchant=locked.merchant_id,
+        schedule_id=locked.pk,
+        schedule_number=locked.number,
+        decision="updated",
+        fields=sorted(changes),
+        effective_sequence=sequence,
+    )
+    schedule.refresh_from_db()
+    return locked
 
 
 # --- Reactivation ------------------------------------------------------------------------------

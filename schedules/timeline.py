@@ -8,6 +8,7 @@ registered as ``schedules.extensions.timeline_sources``: schedules cannot import
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from operator import attrgetter
 
 from django.core.exceptions import FieldDoesNotExist
@@ -60,11 +61,78 @@ def _customer_changes(changes: dict) -> str:
     return "; ".join(parts)
 
 
+def _money(value) -> str:
+    try:
+        return format_brl(Decimal(value))
+    except (ArithmeticError, TypeError, ValueError):
+        return str(value)
+
+
+def _iso_date(value) -> str:
+    try:
+        return date_br(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _change_line(field: str, before, after) -> str:
+    """One change of an edit, in Portuguese ("Valor: R$ 100,00 → R$ 120,00")."""
+    if field == "amount":
+        label, before, after = _("Valor"), _money(before), _money(after)
+    elif field == "due_day":
+        label = _("Dia do vencimento")
+    elif field == "lead_days":
+        label = _("Antecedência")
+        before, after = (
+            ngettext("%(n)s dia", "%(n)s dias", value) % {"n": value}
+            if isinstance(value, int)
+            else str(value)
+            for value in (before, after)
+        )
+    elif field == "description":
+        label = _("Descrição")
+        before, after = (f"“{value}”" if value else _("(vazia)") for value in (before, after))
+    elif field == "end_count":
+        label = _("Número de parcelas")
+        before, after = (_("sem limite") if value is None else value for value in (before, after))
+    elif field == "end_date":
+        label = _("Último vencimento")
+        before, after = (
+            _("sem data") if value is None else _iso_date(value) for value in (before, after)
+        )
+    else:
+        label = field
+    return _("%(label)s: %(before)s → %(after)s") % {
+        "label": label,
+        "before": before,
+        "after": after,
+    }
+
+
+def _updated_detail(data: dict) -> str:
+    changes = data.get("changes") or {}
+    lines = [
+        _change_line(field, *values)
+        for field, values in changes.items()
+        if isinstance(values, list | tuple) and len(values) == 2
+    ]
+    detail = "; ".join(str(line) for line in lines)
+    if data.get("effective_sequence"):
+        detail += " " + _("a partir da parcela %(n)s") % {"n": data["effective_sequence"]}
+    return detail
+
+
 def _history_detail(event) -> str:
     data = event.data or {}
     kind = event.kind
     if kind == ScheduleEvent.Kind.CUSTOMER_UPDATED:
         return _customer_changes(data.get("changes") or {})
+    if kind == ScheduleEvent.Kind.UPDATED:
+        return _updated_detail(data)
+    if kind == ScheduleEvent.Kind.FINISHED:
+        if data.get("last_sequence"):
+            return _("última parcela: %(n)s") % {"n": data["last_sequence"]}
+        return ""
     if kind == ScheduleEvent.Kind.EMAIL_CHANGED:
         detail = _("de %(old)s para %(new)s") % {
             "old": data.get("from", ""),

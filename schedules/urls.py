@@ -34,6 +34,7 @@ urlpatterns = [
         name="import_confirm",
     ),
     path("<id:number>/", views.ScheduleDetailView.as_view(), name="detail"),
+    path("<id:number>/editar/", views.ScheduleEditView.as_view(), name="edit"),
     path("<id:number>/cancelar/", views.ScheduleCancelView.as_view(), name="cancel"),
     path("<id:number>/reativar/", views.ScheduleReactivateView.as_view(), name="reactivate"),
 ]

@@ -27,6 +27,7 @@ from schedules.forms import (
     PREVIEW_FIELDS,
     NewCustomerForm,
     ReactivationForm,
+    ScheduleEditForm,
     ScheduleForm,
     keep_errors_only,
 )
@@ -47,6 +48,7 @@ TAB_LABELS = {
     ScheduleStatus.ACTIVE: _lazy("Agendamentos Ativos"),
     ScheduleStatus.DEACTIVATED: _lazy("Agendamentos Desativados"),
     ScheduleStatus.CANCELLED: _lazy("Cancelados"),
+    ScheduleStatus.FINISHED: _lazy("Encerrados"),
 }
 
 
@@ -120,6 +122,7 @@ def _list_rows(schedules, *, status: str) -> list[dict]:
                 "amount": format_brl(schedule.amount),
                 "frequency": frequencies.get(schedule.frequency_months, ""),
                 "cancelled_at": datetime_br(schedule.cancelled_at),
+                "finished_at": datetime_br(schedule.finished_at),
             }
         )
     return rows
@@ -224,7 +227,12 @@ class ScheduleExportView(MerchantRequiredMixin, View):
             content_type="text/csv; charset=utf-8",
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        slug = {"active": "ativos", "deactivated": "desativados", "cancelled": "cancelados"}[status]
+        slug = {
+            "active": "ativos",
+            "deactivated": "desativados",
+            "cancelled": "cancelados",
+            "finished": "encerrados",
+        }[status]
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=f"agendamentos-{slug}-{stamp}.csv"
         )
@@ -358,6 +366,15 @@ class ScheduleCreateView(MerchantRequiredMixin, TemplateView):
                 frequency_months=cleaned["frequency_months"],
                 lead_days=cleaned.get("lead_days"),
             )
+            # Never show installments past the end chosen (when it is valid).
+            end_count, end_date = cleaned.get("end_count"), cleaned.get("end_date")
+            mode = cleaned.get("end_mode")
+            preview = [
+                row
+                for row in preview
+                if not (mode == "count" and end_count and row["sequence"] > end_count)
+                and not (mode == "date" and end_date and row["due_date"] > end_date)
+            ]
         response = render(
             self.request,
             template or self.template_name,
@@ -530,3 +547,99 @@ class ScheduleCancelView(MerchantRequiredMixin, View):
                 request, _("Agendamento nº %(number)s cancelado.") % {"number": schedule.number}
             )
         return redirect(schedule)
+
+
+class ScheduleEditView(MerchantRequiredMixin, View):
+    """Editar agendamento (active or deactivated). The form shows, before saving, from which
+    installment the changes apply and the next due dates ("Pré-visualizar alterações", or with
+    htmx as fields change); a cancelled or finished schedule is read-only: the page only says
+    so."""
+
+    template_name = "schedules/schedule_edit.html"
+    preview_template_name = "schedules/_edit_preview.html"
+
+    def get(self, request, number):
+        schedule = self._schedule(number)
+        if schedule.is_read_only:
+            return self._read_only(schedule)
+        form = ScheduleEditForm(schedule=schedule)
+        return self._render(schedule, form)
+
+    def post(self, request, number):
+        schedule = self._schedule(number)
+        if schedule.is_read_only:
+            return self._read_only(schedule)
+        form = ScheduleEditForm(request.POST, schedule=schedule)
+        if request.POST.get("action") == "preview":
+            form.is_valid()
+            template = self.preview_template_name if request.htmx else None
+            return self._render(schedule, form, template=template)
+        if form.is_valid():
+            try:
+                services.schedule_update(
+                    schedule=schedule,
+                    actor=request.user,
+                    expected_sequence=form.cleaned_data["expected_sequence"],
+                    **form.update_fields(),
+                )
+            except ValidationError as exc:
+                code = getattr(exc, "code", None)
+                if code == "read_only":
+                    schedule.refresh_from_db()  # cancelled or finished meanwhile
+                    return self._read_only(schedule)
+                if code == "unchanged":
+                    messages.info(request, " ".join(exc.messages))
+                    return redirect(schedule)
+                if code == "sequence_changed":
+                    # Show the preview as it is now, and save against it next time.
+                    schedule.refresh_from_db()
+                    data = request.POST.copy()
+                    data["expected_sequence"] = str(schedule.next_sequence)
+                    form = ScheduleEditForm(data, schedule=schedule)
+                    form.is_valid()
+                for field, errors in _error_items(exc):
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(
+                    request, _("Agendamento nº %(number)s alterado.") % {"number": schedule.number}
+                )
+                return redirect(schedule)
+        return self._render(schedule, form)
+
+    def _schedule(self, number) -> Schedule:
+        return get_for_merchant_or_404(Schedule, self.request.merchant, number=number)
+
+    def _read_only(self, schedule):
+        messages.error(
+            self.request,
+            services.SCHEDULE_READ_ONLY % {"status": str(schedule.get_status_display()).lower()},
+        )
+        return redirect(schedule)
+
+    def _render(self, schedule, form, *, template=None):
+        values = form.preview_values() if form.is_bound else {}
+        try:
+            plan = selectors.schedule_edit_plan(
+                schedule=schedule,
+                due_day=values.get("due_day") if form.is_bound else None,
+                end_count=values.get("end_count") if form.is_bound else schedule.end_count,
+                end_date=values.get("end_date") if form.is_bound else schedule.end_date,
+            )
+        except ValueError:  # dates.UnsupportedDateError: beyond the holiday calendar
+            plan = None
+        amount = values.get("amount")
+        response = render(
+            self.request,
+            template or self.template_name,
+            {
+                "schedule": schedule,
+                "form": form,
+                "plan": plan,
+                "amount_changed": amount is not None and amount != schedule.amount,
+                "new_amount": amount,
+                "issued_up_to": schedule.next_sequence - 1,
+            },
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response

@@ -93,7 +93,12 @@ class TestTabsAndCounts:
 
         response = owner_client.get(DEACTIVATED)
         assert response.status_code == 200
-        assert response.context["counts"] == {"active": 3, "deactivated": 2, "cancelled": 1}
+        assert response.context["counts"] == {
+            "active": 3,
+            "deactivated": 2,
+            "cancelled": 1,
+            "finished": 0,
+        }
         page = html(response)
         assert (
             f'<a href="{LIST}?status=deactivated" aria-current="page">'
@@ -180,7 +185,12 @@ class TestCountsKeptByPostgres:
         deactivated(merchant)
         with CaptureQueriesContext(connection) as captured:
             response = owner_client.get(DEACTIVATED)
-        assert response.context["counts"] == {"active": 0, "deactivated": 1, "cancelled": 0}
+        assert response.context["counts"] == {
+            "active": 0,
+            "deactivated": 1,
+            "cancelled": 0,
+            "finished": 0,
+        }
         sql = " ".join(q["sql"] for q in captured.captured_queries)
         assert "schedules_schedulestatuscount" in sql
         assert "COUNT(" not in sql  # no count over the schedules at all on the first page
@@ -552,7 +562,12 @@ class TestSecondMerchant:
         )
         boleto(schedule)
         response = other_client.get(DEACTIVATED)
-        assert response.context["counts"] == {"active": 0, "deactivated": 0, "cancelled": 0}
+        assert response.context["counts"] == {
+            "active": 0,
+            "deactivated": 0,
+            "cancelled": 0,
+            "finished": 0,
+        }
         assert "Zé Segredo" not in html(response)
         assert list(other_client.get(DEACTIVATED + "&q=segredo").context["page"].object_list) == []
         counts = html(other_client.get(reverse("schedules:tab_counts")))

@@ -147,7 +147,12 @@ class TestList:
         ScheduleFactory(merchant=other_merchant)
         response = owner_client.get(reverse("schedules:list") + "?status=deactivated")
         assert response.status_code == 200
-        assert response.context["counts"] == {"active": 1, "deactivated": 1, "cancelled": 0}
+        assert response.context["counts"] == {
+            "active": 1,
+            "deactivated": 1,
+            "cancelled": 0,
+            "finished": 0,
+        }
         assert len(response.context["page"].object_list) == 1
         assert "Endereço de e-mail inexistente ou inválido" in response.content.decode()
 
