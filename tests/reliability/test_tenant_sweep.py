@@ -18,10 +18,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RoutePattern
@@ -29,8 +31,12 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from billing.models import Boleto, Customer
-from billing.services import boleto_pdf
+from billing.cnab.nosso_numero import file_nosso_numero
+from billing.connectors import remessa_account
+from billing.models import Boleto, Customer, Remessa, Retorno
+from billing.retornos import retorno_import
+from billing.services import bank_collection_get, boleto_pdf
+from billing.testbank import TestBankPayment, testbank_payment_retorno
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
 from notifications.tickets import services as ticket_services
 from notifications.tickets.models import SupportTicket, TicketMessage
@@ -39,7 +45,9 @@ from portal.documents import format_document
 from portal.models import Invitation, Membership, Merchant
 from schedules import services as schedule_services
 from schedules.generator import installments_issue_due
-from schedules.models import Schedule, ScheduleEvent, ScheduleStatus
+from schedules.importing.reading import read_table
+from schedules.importing.services import import_batch_create, import_preview
+from schedules.models import ImportBatch, Schedule, ScheduleEvent, ScheduleStatus
 from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory, ScheduleFactory
 from tests.schedules.deactivation import deactivated_by_bounce
 
@@ -76,6 +84,12 @@ METHOD_NOT_ALLOWED = {
     ("account:invitation_cancel", "GET"),  # cancel an invitation: POST only
     ("schedules:detail", "POST"),  # a page
     ("billing:boleto_pdf", "POST"),  # a download
+    ("schedules:import_preview", "POST"),  # a page
+    ("schedules:import_email_accept", "GET"),  # accept a suggested email: POST only
+    ("schedules:import_confirm", "GET"),  # import the valid rows: POST only
+    ("billing:remessa_download", "POST"),  # a download
+    ("billing:retorno_detail", "POST"),  # a page
+    ("billing:retorno_download", "POST"),  # a download
 }
 
 # Ids no merchant has: the control request for "same answer as for an id that does not exist".
@@ -182,6 +196,9 @@ class TenantA:
     alert: MerchantAlert
     ticket: SupportTicket
     invitation: Invitation
+    import_batch: ImportBatch
+    remessa: Remessa
+    retorno: Retorno
     markers: list[str]
 
     @property
@@ -269,7 +286,60 @@ def build_tenant_a(client, capture) -> TenantA:
         merchant=merchant, actor=owner, email="convidada.sigilo.alfa@example.com", role="member"
     )
 
+    # Bank files (issue 12) and a spreadsheet import waiting for confirmation (issue 13).
+    collection = bank_collection_get(merchant=merchant)
+    account = remessa_account(merchant=merchant, collection=collection)
+    remessa = Remessa.objects.create(
+        merchant=merchant,
+        nsa=9_310,
+        layout="cnab240",
+        bank_code="999",
+        file=ContentFile(b"remessa sigilosa alfa", name="REM009310_999.rem"),
+        filename="REM009310_999.rem",
+        sha256="0" * 64,
+        trigger=Remessa.Trigger.MANUAL,
+    )
+    payment = TestBankPayment(
+        nosso_numero=file_nosso_numero(
+            bank_code="999", account=account, sequence=pending.nosso_numero
+        ),
+        our_id=f"PB{pending.pk}",
+        amount=pending.amount,
+        due_date=pending.due_date,
+        amount_paid=pending.amount,
+        paid_on=today,
+        credited_on=today,
+        fee=Decimal("0.00"),
+        interest_fine=Decimal("0.00"),
+        discount=Decimal("0.00"),
+    )
+    retorno = retorno_import(
+        merchant=merchant,
+        data=testbank_payment_retorno(account=account, payments=[payment], nsa=9_310, today=today),
+        filename="retorno-sigilo-alfa.ret",
+        source=Retorno.Source.COMMAND,
+    )
+    sheet = (
+        "nome;cpf_cnpj;email;telefone;endereco;bairro;cidade;uf;cep;valor;frequencia;"
+        "primeiro_vencimento;antecedencia;descricao\n"
+        "Hermengarda Planilha Sigilosa;529.982.247-25;hermengarda.sigilosa@example.com;;"
+        "Rua Sigilo, 1;;Recife;PE;50000-000;99,90;Mensal;"
+        f"{(today + timedelta(days=40)).strftime('%d/%m/%Y')};10;\n"
+    ).encode()
+    import_batch = import_batch_create(
+        merchant=merchant,
+        preview=import_preview(
+            merchant=merchant,
+            table=read_table(sheet, filename="sigilo.csv", max_bytes=10**6, max_rows=100),
+        ),
+        original_name="planilha-sigilosa-alfa.csv",
+        actor=owner,
+    )
+
     markers = [
+        "Hermengarda Planilha Sigilosa",
+        "planilha-sigilosa-alfa.csv",
+        "retorno-sigilo-alfa.ret",
         merchant.legal_name,
         merchant.trade_name,
         merchant.alert_email,
@@ -306,6 +376,9 @@ def build_tenant_a(client, capture) -> TenantA:
         alert=alert,
         ticket=ticket,
         invitation=invitation,
+        import_batch=import_batch,
+        remessa=remessa,
+        retorno=retorno,
         markers=markers,
     )
 
@@ -417,6 +490,10 @@ def kwarg_values(a: TenantA) -> dict:
         ("notifications:ticket_detail", "number"): [a.ticket.number],
         ("notifications", "alert_id"): [a.alert.pk],
         ("billing", "boleto_id"): [b.pk for b in a.boletos],
+        ("billing", "remessa_id"): [a.remessa.pk],
+        ("billing", "customer_id"): [a.customer.pk, a.other_customer.pk],
+        ("billing", "retorno_id"): [a.retorno.pk],
+        ("schedules", "pk"): [a.import_batch.pk],
         ("account", "membership_id"): [a.owner_membership.pk, a.member.pk],
         ("account", "invitation_id"): [a.invitation.pk],
         # A made-up token: A's real one is only in the email (and only its digest is stored).
@@ -439,6 +516,10 @@ def missing_values() -> dict:
         ("notifications:ticket_detail", "number"): MISSING_ID,
         ("notifications", "alert_id"): MISSING_ID,
         ("billing", "boleto_id"): MISSING_ID,
+        ("billing", "remessa_id"): MISSING_ID,
+        ("billing", "customer_id"): MISSING_ID,
+        ("billing", "retorno_id"): MISSING_ID,
+        ("schedules", "pk"): MISSING_ID,
         ("account", "membership_id"): MISSING_ID,
         ("account", "invitation_id"): MISSING_ID,
     }
@@ -490,6 +571,18 @@ def tenant_state(a: TenantA) -> dict:
         ),
         "messages": TicketMessage.objects.filter(ticket__merchant=a.merchant).count(),
         "outbound": OutboundEmail.objects.filter(merchant=a.merchant).count(),
+        "remessas": sorted(Remessa.objects.for_merchant(a.merchant).values_list("pk", "nsa")),
+        "retornos": sorted(
+            Retorno.objects.for_merchant(a.merchant).values_list("pk", "status", "summary")
+        ),
+        "imports": sorted(
+            ImportBatch.objects.for_merchant(a.merchant).values_list("pk", "status", "rows")
+        ),
+        "payments": sorted(
+            Boleto.objects.for_merchant(a.merchant).values_list(
+                "pk", "registration_status", "payment_status", "instruction_status"
+            )
+        ),
     }
 
 
@@ -553,6 +646,9 @@ def test_markers_are_what_a_sees(tenant_a):
         a.ticket.get_absolute_url(),
         *(s.get_absolute_url() for s in a.schedules),
         reverse("schedules:list") + "?status=deactivated",
+        reverse("schedules:import_preview", kwargs={"pk": a.import_batch.pk}),
+        reverse("billing:bank_files"),
+        reverse("billing:retorno_detail", kwargs={"retorno_id": a.retorno.pk}),
     ]
     for url in pages:
         response = client.get(url)
