@@ -156,18 +156,49 @@ def clean_digits(value: str) -> str:
     return (value or "").translate(_SEPARATORS).upper()
 
 
+def _strip_char(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return text if text.isascii() and text.isprintable() else " "
+
+
+#: Control characters and Latin letters with accents (and common typographic marks), mapped once.
+_ASCII_TABLE = {
+    code: _strip_char(chr(code))
+    for code in (*range(0x20), 0x7F, *range(0x80, 0x250), *range(0x2010, 0x2027))
+} | {
+    ord(k): v
+    for k, v in {
+        "ß": "SS",
+        "Ø": "O",
+        "ø": "O",
+        "Æ": "AE",
+        "æ": "AE",
+        "Œ": "OE",
+        "œ": "OE",
+        "Ł": "L",
+        "ł": "L",
+        "Đ": "D",
+        "đ": "D",
+        "–": "-",
+        "—": "-",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+    }.items()
+}
+
+
 def ascii_text(value: str) -> str:
     """Printable upper-case ASCII: accents removed (NFKD), anything else becomes a space."""
     value = value or ""
     if value.isascii() and value.isprintable():
         return value.upper()
-    decomposed = unicodedata.normalize("NFKD", value)
-    chars = []
-    for char in decomposed:
-        if unicodedata.combining(char):
-            continue
-        chars.append(char if char.isascii() and char.isprintable() else " ")
-    return "".join(chars).upper()
+    text = value.translate(_ASCII_TABLE)
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(_strip_char(char) for char in text)
+    return text.upper()
 
 
 class DateCache(dict):
@@ -254,7 +285,11 @@ def check_title(title: RemessaTitle, *, seu_numero_size: int, our_id_size: int) 
         raise title_error(title, _("nosso número deve ser positivo"))
     if not title.amount or title.amount <= 0:
         raise title_error(title, _("valor do título deve ser maior que zero"))
-    if cents(title.amount) >= 10**13:
+    try:
+        amount = cents(title.amount)
+    except RemessaError as error:
+        raise title_error(title, str(error)) from None
+    if amount >= 10**13:
         raise title_error(title, _("valor do título grande demais para o arquivo"))
     if len(title.seu_numero) > seu_numero_size or not title.seu_numero.isascii():
         raise title_error(

@@ -53,6 +53,8 @@ from .remessa import (
 __all__ = ["build"]
 
 LINE = 240
+#: Records in one lote (P/Q/R): its sequence field (9-13) has 5 digits.
+MAX_DETAILS_IN_LOTE = 99999
 CRLF = "\r\n"
 _SEP = str.maketrans("", "", " .-/")
 _ONE_DAY = timedelta(days=1)
@@ -101,9 +103,9 @@ class _Bank:
             f"{when:%d%m%Y}{when:%H%M%S}{nsa:06d}{self.file_version}00000{'':69}"
         )
 
-    def lote_header(self, nsa: int, when: datetime) -> str:
+    def lote_header(self, lote: int, nsa: int, when: datetime) -> str:
         return (
-            f"{self.code}00011R01  {self.lote_version} {self.doc_type}{self.document:0>15}"
+            f"{self.code}{lote:04d}1R01  {self.lote_version} {self.doc_type}{self.document:0>15}"
             f"{self.agreement()}{self.account_block()}{self.company}{'':80}"
             f"{nsa:08d}{when:%d%m%Y}00000000{'':33}"
         )
@@ -196,9 +198,9 @@ class _Santander(_Bank):
             f"{self.file_version}{'':74}"
         )
 
-    def lote_header(self, nsa: int, when: datetime) -> str:
+    def lote_header(self, lote: int, nsa: int, when: datetime) -> str:
         return (
-            f"03300011R01  {self.lote_version} {self.doc_type}{self.document:0>15}{'':20}"
+            f"033{lote:04d}1R01  {self.lote_version} {self.doc_type}{self.document:0>15}{'':20}"
             f"{self.transmission}{'':5}{self.company}{'':80}{nsa:08d}{when:%d%m%Y}{'':41}"
         )
 
@@ -241,6 +243,33 @@ class _Interest(dict):
         return per_day
 
 
+class _WriteOffs(dict):
+    """write_off_days -> P 224-227."""
+
+    def __init__(self, bank: _Bank) -> None:
+        super().__init__()
+        self.bank = bank
+
+    def __missing__(self, days):
+        text = self[days] = self.bank.write_off(days)
+        return text
+
+
+def _payer_document(raw: str) -> str:
+    """Q 18-33: type + document (15), or "" when it is neither a CPF nor a CNPJ."""
+    document = (raw or "").translate(_SEP).upper()
+    if len(document) == 11 and document.isascii() and document.isdigit():
+        return f"1{document:0>15}"
+    if len(document) == 14 and document.isascii() and document.isalnum():
+        return f"2{document:0>15}"
+    return ""
+
+
+def _zip(raw: str) -> str:
+    zip_code = (raw or "").translate(_SEP)
+    return zip_code if len(zip_code) == 8 and zip_code.isascii() and zip_code.isdigit() else ""
+
+
 def build(
     *, account: RemessaAccount, titles: list[RemessaTitle], nsa: int, generated_at: datetime
 ) -> bytes:
@@ -250,13 +279,14 @@ def build(
     nn_pad = " " * (
         bank.nn_width - len(file_nosso_numero(bank_code=code, account=account, sequence=1))
     )
+    lote = 1
     p_start = f"{code}00013"
     p_account = bank.p_account()
     p_kind = bank.p_kind()
     p_tail = bank.p_tail()
     q_tail = bank.q_tail()
-    write_off_default = bank.write_off(None)
-    santander = code == "033"
+    write_offs = _WriteOffs(bank)
+    max_days = 99 if code == "033" else 999
     no_interest = f"3{'':0>8}{'':0>15}"
     no_discounts = f"0{'':0>8}{'':0>15}{'':0>15}{'':0>15}"
     r_discounts = f"0{'':0>8}{'':0>15}0{'':0>8}{'':0>15}"
@@ -264,13 +294,23 @@ def build(
     dmy = DateCache("%d%m%Y")
     interest_of = _Interest()
     amounts: dict = {}
-    texts: dict = {}
+    fees: dict = {}
+    payers: dict = {}
+    zips: dict = {}
     movements = MOVEMENTS
 
-    lines = [bank.file_header(nsa, generated_at), bank.lote_header(nsa, generated_at)]
+    lines = [bank.file_header(nsa, generated_at), bank.lote_header(1, nsa, generated_at)]
     append = lines.append
     seq = 0
+    lote_trailer_tail = bank.lote_trailer_tail()
     for t in titles:
+        if seq > MAX_DETAILS_IN_LOTE - 3:
+            # Sequence in lote (9-13) has 5 digits: a large remessa continues in a new lote.
+            append(f"{code}{lote:04d}5{'':9}{seq + 2:06d}{lote_trailer_tail}")
+            lote += 1
+            p_start = f"{code}{lote:04d}3"
+            append(bank.lote_header(lote, nsa, generated_at))
+            seq = 0
         mov = t.movement
         n = t.nosso_numero
         amount = t.amount
@@ -282,27 +322,21 @@ def build(
                 value = 0
             amount_text = f"{value:015d}" if 0 < value < 10**13 else ""
             amounts[amount] = amount_text
-        document = t.payer_document.translate(_SEP).upper()
-        zip_code = t.payer_zip.translate(_SEP)
-        if len(document) == 11:
-            doc_type = "1"
-        elif len(document) == 14:
-            doc_type = "2"
-        else:
-            doc_type = ""
+        payer = payers.get(t.payer_document)
+        if payer is None:
+            payer = payers[t.payer_document] = _payer_document(t.payer_document)
+        zip_code = zips.get(t.payer_zip)
+        if zip_code is None:
+            zip_code = zips[t.payer_zip] = _zip(t.payer_zip)
         days = t.write_off_days
         if (
             mov not in movements
             or not amount_text
-            or not doc_type
-            or len(zip_code) != 8
-            or not zip_code.isdigit()
-            or not document.isalnum()
-            or not document.isascii()
-            or (doc_type == "1" and not document.isdigit())
-            or not isinstance(n, int)
+            or not payer
+            or not zip_code
+            or n.__class__ is not int
             or n < 1
-            or (days is not None and not 0 < days <= (99 if santander else 999))
+            or (days is not None and not 0 < days <= max_days)
         ):
             _reject(t, account)
 
@@ -319,40 +353,39 @@ def build(
         district = t.payer_district
         city = t.payer_city
         state = t.payer_state
-        if not (name.isascii() and name.isprintable()):
+        joined = f"{name}{street}{district}{city}{state}"
+        if not (joined.isascii() and joined.isprintable()):
             name = ascii_text(name)
-        if not (street.isascii() and street.isprintable()):
             street = ascii_text(street)
-        if not (district.isascii() and district.isprintable()):
-            district = texts.get(district) or texts.setdefault(district, ascii_text(district))
-        if not (city.isascii() and city.isprintable()):
-            city = texts.get(city) or texts.setdefault(city, ascii_text(city))
-        if not (state.isascii() and state.isprintable()):
+            district = ascii_text(district)
+            city = ascii_text(city)
             state = ascii_text(state)
 
         seq += 1
         p = (
             f"{p_start}{seq:05d}P {mov}{p_account}{nn_of(n)}{nn_pad}{p_kind}{t.seu_numero:<15}"
             f"{dmy[due]}{amount_text}00000 02N{dmy[t.issue_date]}{interest}{no_discounts}"
-            f"{t.our_id:<25}300{write_off_default if days is None else bank.write_off(days)}"
+            f"{t.our_id:<25}300{write_offs[days]}"
             f"{p_tail}"
         )
         seq += 1
         q = (
-            f"{p_start}{seq:05d}Q {mov}{doc_type}{document:0>15}{name.upper():<40.40}"
-            f"{street.upper():<40.40}{district.upper():<15.15}{zip_code}{city.upper():<15.15}"
-            f"{state.upper():<2.2}{q_tail}"
-        )
+            f"{p_start}{seq:05d}Q {mov}{payer}{name:<40.40}{street:<40.40}{district:<15.15}"
+            f"{zip_code}{city:<15.15}{state:<2.2}{q_tail}"
+        ).upper()
         if len(p) != LINE or len(q) != LINE:
             _reject(t, account, p, q)
         append(p)
         append(q)
         fee = t.late_fee_percent
         if fee and mov == "01":
-            try:
-                fee_value = cents(fee)
-            except (RemessaError, TypeError, ArithmeticError):
-                fee_value = -1
+            fee_value = fees.get(fee)
+            if fee_value is None:
+                try:
+                    fee_value = cents(fee)
+                except (RemessaError, TypeError, ArithmeticError):
+                    fee_value = -1
+                fees[fee] = fee_value
             if not 0 < fee_value < 10000:
                 _reject(t, account)
             seq += 1
@@ -361,9 +394,8 @@ def build(
                 f"{r_tail}"
             )
 
-    records_in_lote = seq + 2
-    append(f"{code}00015{'':9}{records_in_lote:06d}{bank.lote_trailer_tail()}")
-    append(f"{code}99999{'':9}000001{len(lines) + 1:06d}{bank.file_trailer_tail()}")
+    append(f"{code}{lote:04d}5{'':9}{seq + 2:06d}{lote_trailer_tail}")
+    append(f"{code}99999{'':9}{lote:06d}{len(lines) + 1:06d}{bank.file_trailer_tail()}")
     text = CRLF.join(lines) + CRLF
     try:
         data = text.encode("ascii")
