@@ -4,17 +4,19 @@ production worker would run it."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.test import TestCase
 from django.utils import timezone
 
 from billing.models import BankCollection, Boleto, CollectionChannel
-from schedules.apps import _boletos_issued_register
 from schedules.generator import installments_issue_due
-from schedules.signals import boletos_issued
-from tests.factories import CustomerFactory, MerchantFactory, ScheduleFactory
+from tests.factories import (  # noqa: F401 (registration_paused: shared with the bank tests)
+    CustomerFactory,
+    MerchantFactory,
+    ScheduleFactory,
+    registration_paused,
+)
 
 
 def run_on_commit(func, *args, **kwargs):
@@ -51,16 +53,3 @@ def file_channel_merchant(channel: str = CollectionChannel.CNAB240):
     )
     BankCollection.objects.filter(merchant=merchant).update(channel=channel)
     return merchant
-
-
-@contextmanager
-def registration_paused():
-    """Issue without the automatic registration (schedules.apps queues it on boletos_issued):
-    for tests that play the bank's retornos themselves."""
-    boletos_issued.disconnect(dispatch_uid="schedules.boletos_issued_register")
-    try:
-        yield
-    finally:
-        boletos_issued.connect(
-            _boletos_issued_register, dispatch_uid="schedules.boletos_issued_register"
-        )
