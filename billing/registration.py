@@ -30,8 +30,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.cnab.nosso_numero import file_nosso_numero
-from billing.cnab.reading import parse_file
-from billing.cnab.records import Kind
 from billing.cnab.remessa import RemessaAccount
 from billing.connectors import remessa_account
 from billing.models import (
@@ -46,7 +44,7 @@ from billing.models import (
 from billing.remessas import remessa_generate
 from billing.retornos import retorno_import
 from billing.services import bank_collection_get
-from billing.signals import bank_attention
+from billing.signals import bank_attention, boletos_registered_on_commit
 from billing.testbank import TestBankPayment, testbank_payment_retorno, testbank_process_remessa
 from portal.logs import log_decision
 from portal.models import Merchant
@@ -117,27 +115,26 @@ def _testbank_known(account_key: str):
     return known
 
 
-def _testbank_remember(*, account_key: str, retorno: bytes, write_off_days, today: date) -> None:
-    """Record what the test bank just answered: titles it registered (02), written off (09)."""
-    parsed = parse_file(retorno)
-    registered = [event for event in parsed.events if event.kind == Kind.REGISTERED]
-    written_off = [event.nosso_numero for event in parsed.events if event.kind == Kind.WRITTEN_OFF]
+def _testbank_remember(*, account_key: str, answer, write_off_days, today: date) -> None:
+    """Record what the test bank just answered: the titles it registered (02) and wrote off
+    (09), as a bank's own system would."""
     TestBankTitle.objects.bulk_create(
         [
             TestBankTitle(
                 account_key=account_key,
-                nosso_numero=event.nosso_numero,
-                our_id=event.our_id,
-                amount=event.amount or Decimal("0"),
-                due_date=event.due_date or today,
+                nosso_numero=title.nosso_numero,
+                our_id=title.our_id,
+                amount=title.amount or Decimal("0"),
+                due_date=title.due_date or today,
                 write_off_days=write_off_days,
                 registered_on=today,
             )
-            for event in registered
+            for title in answer.accepted
         ],
         ignore_conflicts=True,
         batch_size=2_000,
     )
+    written_off = [title.nosso_numero for title in answer.written_off]
     if written_off:
         TestBankTitle.objects.filter(account_key=account_key, nosso_numero__in=written_off).update(
             status=TestBankTitle.Status.WRITTEN_OFF, updated_at=timezone.now()
@@ -162,10 +159,12 @@ def testbank_register(*, merchant: Merchant, now=None) -> Retorno | None:
         key = testbank_account_key(account)
         with remessa.file.open("rb") as handle:
             data = handle.read()
-        answer = testbank_process_remessa(data=data, known=_testbank_known(key), today=today)
+        answer = testbank_process_remessa(
+            data=data, known=_testbank_known(key), today=today, nsa=remessa.nsa
+        )
         _testbank_remember(
             account_key=key,
-            retorno=answer.retorno,
+            answer=answer,
             write_off_days=collection.write_off_days,
             today=today,
         )
@@ -180,9 +179,21 @@ def testbank_register(*, merchant: Merchant, now=None) -> Retorno | None:
 def registration_request(*, boleto_ids_by_merchant: dict) -> int:
     """Register newly issued boletos where the bank answers at once: for each merchant on the
     test bank, `testbank_register` (everything the merchant has pending, not only these ids).
-    Merchants on file channels wait for their remessa: nothing to do here. Returns how many
-    merchants went through the test bank."""
+    Merchants on file channels wait for their remessa: nothing to do here. Those of the ids
+    already registered and not yet sent are announced as registered (boletos_registered), so
+    delivery takes them. Returns how many merchants went through the test bank."""
     merchant_ids = [int(merchant_id) for merchant_id in boleto_ids_by_merchant]
+    # Boletos the bank already knows (a reactivation announces what it sends again with what it
+    # issues) are announced as registered again: delivery takes those still waiting to be sent.
+    known_ids: dict[int, list[int]] = {}
+    for merchant_id, boleto_id in Boleto.objects.filter(
+        pk__in=[int(i) for ids in boleto_ids_by_merchant.values() for i in ids],
+        merchant_id__in=merchant_ids,
+        registration_status=Boleto.Registration.REGISTERED,
+        delivery_status=Boleto.DeliveryStatus.PENDING,
+    ).values_list("merchant_id", "pk"):
+        known_ids.setdefault(merchant_id, []).append(boleto_id)
+    boletos_registered_on_commit(known_ids)
     on_test_bank = BankCollection.objects.filter(
         merchant_id__in=merchant_ids, channel=CollectionChannel.TEST_BANK
     ).values_list("merchant_id", flat=True)

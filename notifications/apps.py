@@ -19,19 +19,19 @@ class NotificationsConfig(AppConfig):
             bank_attention_receiver,
             schedule_state_changed_receiver,
         )
-        from notifications.delivery import boletos_issued_receiver, boletos_registered_receiver
+        from notifications.delivery import boletos_registered_receiver
         from notifications.inbox import tracking_receiver
         from notifications.selectors import schedule_alert_diagnostic, schedule_email_suspect_event
         from schedules import extensions
-        from schedules.signals import boletos_issued, schedule_state_changed
+        from schedules.signals import schedule_state_changed
 
         tracking.connect(tracking_receiver, dispatch_uid="notifications.inbox.tracking")
-        # A boleto is emailed once its bank knows it (registered); on boletos_issued only what
-        # is already registered leaves (a reactivation's resends).
+        # A boleto is emailed once its bank knows it: billing announces it registered (at once
+        # on the test bank, after the bank's retorno by file; a reactivation's resends, already
+        # registered, through the registration request that schedules queues on boletos_issued).
         boletos_registered.connect(
             boletos_registered_receiver, dispatch_uid="notifications.boletos_registered"
         )
-        boletos_issued.connect(boletos_issued_receiver, dispatch_uid="notifications.boletos_issued")
         boletos_registered.connect(
             bank_alerts_resolve_receiver, dispatch_uid="notifications.bank_alerts_resolve"
         )

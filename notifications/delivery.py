@@ -53,13 +53,6 @@ def boletos_registered_receiver(sender, *, boleto_ids_by_merchant, **kwargs) -> 
     delivery_hand_off_on_commit(boleto_ids_by_merchant)
 
 
-def boletos_issued_receiver(sender, *, boleto_ids_by_merchant, **kwargs) -> None:
-    """schedules.signals.boletos_issued (after commit). New boletos are not registered yet and
-    wait for boletos_registered; what a reactivation sends again (announced with the issued
-    ones) is already registered and leaves now. The hand-off's guard decides."""
-    delivery_hand_off_on_commit(boleto_ids_by_merchant)
-
-
 def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
     """Record that pending boletos reached the delivery queue and queue one send per boleto
     (the send renders and stores the PDF). Only boletos registered at the bank: the others are

@@ -2,8 +2,9 @@
 notifications -> schedules -> billing -> portal). Receivers connect in their AppConfig.ready().
 
 - ``boletos_issued``: sent after the transaction that issued boletos commits, with
-  ``boleto_ids_by_merchant`` ({merchant id: [boleto ids]}) for the whole batch. notifications
-  hands them to delivery (one message per batch).
+  ``boleto_ids_by_merchant`` ({merchant id: [boleto ids]}) for the whole batch. schedules.apps
+  queues their registration at the bank (billing.registration, one message per batch); billing
+  announces them registered, and notifications hands them to delivery then.
 - ``schedule_state_changed``: sent by the merchant's reactivation and cancellation with
   ``schedule`` (locked), ``state`` (its new ScheduleStatus) and ``at``. Sent inside the
   transaction, not on commit: notifications answers by acknowledging the schedule's open alerts,

@@ -2,6 +2,7 @@
 schedule.merchant == boleto.merchant)."""
 
 import itertools
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ from django.utils import timezone
 
 from billing.models import Boleto, Customer
 from portal.models import Membership, Merchant
+from schedules.apps import _boletos_issued_register
 from schedules.models import Schedule
 from schedules.services import next_issue_date
+from schedules.signals import boletos_issued
 
 _cnpj_bases = itertools.count(10_000_000)
 _cpf_bases = itertools.count(300_000_000)
@@ -119,3 +122,17 @@ def registered_at_bank(*boleto_ids: int) -> None:
     Boleto.objects.filter(pk__in=boleto_ids, status=Boleto.Status.ISSUED).update(
         registration_status=Boleto.Registration.REGISTERED, registered_at=timezone.now()
     )
+
+
+@contextmanager
+def registration_paused():
+    """Issue without the automatic registration at the bank (schedules.apps queues it on
+    boletos_issued): for tests that play the bank themselves or build the sending side by
+    hand."""
+    boletos_issued.disconnect(dispatch_uid="schedules.boletos_issued_register")
+    try:
+        yield
+    finally:
+        boletos_issued.connect(
+            _boletos_issued_register, dispatch_uid="schedules.boletos_issued_register"
+        )

@@ -27,7 +27,7 @@ from portal.timezones import business_today, business_tz
 from schedules.generator import installments_issue_due
 from schedules.models import ScheduleStatus
 from schedules.services import schedule_cancel, schedule_deactivate, schedule_reactivate
-from tests.factories import ScheduleFactory, registered_at_bank
+from tests.factories import ScheduleFactory, registered_at_bank, registration_paused
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,8 @@ HARD = ("HardBounce", 1, "smtp;550 5.1.1 The email account does not exist")
 
 def issue(schedule, sequence: int) -> Boleto:
     """Issue installment ``sequence`` of the schedule (monthly) and put it in the send queue."""
-    installments_issue_due(today=date(2026, 2 + sequence, 10))
+    with registration_paused():  # registered below, by hand
+        installments_issue_due(today=date(2026, 2 + sequence, 10))
     boleto = Boleto.objects.get(schedule=schedule, sequence=sequence)
     Boleto.objects.filter(pk=boleto.pk).update(
         delivery_status="queued", handed_off_at=timezone.now()

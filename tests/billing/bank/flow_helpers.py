@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from billing.models import BankCollection, Boleto, CollectionChannel
 from schedules.generator import installments_issue_due
-from tests.factories import CustomerFactory, MerchantFactory, ScheduleFactory
+from tests.factories import (  # noqa: F401 (registration_paused: shared with the bank tests)
+    CustomerFactory,
+    MerchantFactory,
+    ScheduleFactory,
+    registration_paused,
+)
 
 
 def run_on_commit(func, *args, **kwargs):

@@ -13,6 +13,7 @@ from billing.retornos import retorno_import
 from billing.services import bank_collection_get
 from schedules.generator import installments_issue_due
 from tests.billing.bank.cnab_builder import Retorno240, Title
+from tests.billing.bank.flow_helpers import registration_paused
 from tests.factories import CustomerFactory, ScheduleFactory
 
 TODAY = date(2026, 3, 10)
@@ -25,7 +26,8 @@ def issue_boletos(merchant, count: int, *, amount=Decimal("150.00")) -> list[Bol
     customer = CustomerFactory(merchant=merchant)
     for _ in range(count):
         ScheduleFactory(merchant=merchant, customer=customer, first_due_date=DUE, amount=amount)
-    installments_issue_due(today=TODAY, merchant_id=merchant.pk)
+    with registration_paused():  # these tests play the bank's retornos themselves
+        installments_issue_due(today=TODAY, merchant_id=merchant.pk)
     boletos = list(Boleto.objects.for_merchant(merchant).filter(status="issued").order_by("id"))
     assert len(boletos) == count
     return boletos

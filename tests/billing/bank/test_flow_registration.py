@@ -15,9 +15,12 @@ from billing.registration import registration_request, registrations_sweep
 from billing.remessas import remessa_generate
 from billing.retornos import retorno_import
 from notifications.models import MerchantAlert
-from schedules.apps import _boletos_issued_register
-from schedules.signals import boletos_issued
-from tests.billing.bank.flow_helpers import file_channel_merchant, issue, run_on_commit
+from tests.billing.bank.flow_helpers import (
+    file_channel_merchant,
+    issue,
+    registration_paused,
+    run_on_commit,
+)
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,13 +173,8 @@ def test_file_channel_merchants_are_not_sent_to_the_test_bank():
 
 def test_sweep_registers_test_bank_boletos_whose_task_was_lost(merchant):
     # The registration task is lost (broker down at commit): the boleto stays pending.
-    boletos_issued.disconnect(dispatch_uid="schedules.boletos_issued_register")
-    try:
+    with registration_paused():
         boleto = issue(merchant)
-    finally:
-        boletos_issued.connect(
-            _boletos_issued_register, dispatch_uid="schedules.boletos_issued_register"
-        )
     assert boleto.registration_status == Boleto.Registration.PENDING
     assert run_on_commit(registrations_sweep) == 0  # too recent: its task may still run
     Boleto.objects.filter(pk=boleto.pk).update(issued_at=boleto.issued_at - timedelta(minutes=11))
