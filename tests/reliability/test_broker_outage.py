@@ -9,7 +9,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Boleto
-from notifications.delivery import STUCK_PENDING_AFTER, STUCK_QUEUED_AFTER
+from billing.registration import LOST_REGISTRATION_AFTER
+from billing.tasks import registrations_sweep_task
+from notifications.delivery import STUCK_PENDING_AFTER
 from notifications.models import OutboundEmail
 from notifications.tasks import delivery_sweep_task
 from schedules.tasks import issue_due_installments_task
@@ -26,8 +28,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 GENERATOR = "schedules.tasks.issue_due_installments_task"
 SWEEP = "notifications.tasks.delivery_sweep_task"
+REGISTER = "billing.tasks.registration_request_task"
+REGISTRATION_SWEEP = "billing.tasks.registrations_sweep_task"
 HAND_OFF = "notifications.tasks.delivery_hand_off_batch_task"
-SEND = "notifications.tasks.boleto_send_task"
 
 
 def due_schedules(merchants) -> list:
@@ -46,15 +49,16 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
     private_redis, processes, lock_session, esp_log
 ):
     """Property: when the broker dies while a real worker is issuing installments, every
-    installment is still committed and stays visibly ``pending``; once Redis is back (empty),
-    the worker reconnects by itself and the delivery sweeper hands every stranded boleto off,
+    installment is still committed and stays visibly ``pending`` (not registered, not sent);
+    once Redis is back (empty), the worker reconnects by itself and the registration sweeper
+    takes every stranded boleto to the (test) bank, whose confirmation hands it to delivery,
     so each one is emailed exactly once by us — none lost, none twice.
 
     The worker runs the beat's generator task in batches of 2: [m1 m1] [m1 m2] [m2 m2]. The
     test holds merchant 2's row, so the worker waits in the COMMIT of batch 2; meanwhile batch
-    1's hand-off message sits on the broker. Then redis-server is killed (no persistence: that
-    message is lost with it, as in a broker crash) and the lock released: batches 2 and 3
-    commit and their after-commit hand-offs fail to publish (logged, portal/queue.py).
+    1's registration message sits on the broker. Then redis-server is killed (no persistence:
+    that message is lost with it, as in a broker crash) and the lock released: batches 2 and 3
+    commit and their after-commit registration requests fail to publish (portal/queue.py).
     """
     m1, m2 = MerchantFactory(), MerchantFactory()
     schedules = due_schedules([m1, m1, m1, m2, m2, m2])
@@ -69,7 +73,7 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
         processes=[worker],
     )
     assert Boleto.objects.count() == 2
-    assert private_redis.client().llen("celery") == 1  # batch 1's hand-off, not yet consumed
+    assert private_redis.client().llen("celery") == 1  # batch 1's registration, not consumed
 
     # --- The outage ---------------------------------------------------------------------
     private_redis.kill()
@@ -79,13 +83,15 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
         what="the generator task to finish with the broker down",
         processes=[worker],
     )
-    assert worker.output().count(f"could not queue {HAND_OFF}") == 2  # batches 2 and 3
+    assert worker.output().count(f"could not queue {REGISTER}") == 2  # batches 2 and 3
     boletos = Boleto.objects.filter(schedule__in=schedules)
     assert sorted(boletos.values_list("schedule_id", "sequence", "status")) == sorted(
         (s.pk, 1, "issued") for s in schedules
     )
-    # Committed, and visibly waiting: "Aguardando envio", never handed off.
-    assert set(boletos.values_list("delivery_status", "handed_off_at")) == {("pending", None)}
+    # Committed, and visibly waiting: "Aguardando registro", never handed off.
+    assert set(boletos.values_list("registration_status", "delivery_status", "handed_off_at")) == {
+        ("pending", "pending", None)
+    }
 
     # --- Redis returns, empty ---------------------------------------------------------------
     connects = worker.output().count("Connected to redis://")
@@ -99,19 +105,28 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
     assert set(boletos.values_list("delivery_status", flat=True)) == {"pending"}
     assert not esp_log.exists()
 
-    # STUCK_PENDING_AFTER later, beat's sweep runs:
-    Boleto.objects.update(issued_at=F("issued_at") - STUCK_PENDING_AFTER - timedelta(minutes=1))
-    publish(delivery_sweep_task, broker)
+    # LOST_REGISTRATION_AFTER later, beat's registration sweep runs: the test bank registers
+    # them, and its confirmation hands them to delivery.
+    Boleto.objects.update(issued_at=F("issued_at") - LOST_REGISTRATION_AFTER - timedelta(minutes=1))
+    publish(registrations_sweep_task, broker)
     ids = set(boletos.values_list("pk", flat=True))
     wait_for(
         lambda: boletos.filter(delivery_status="sent").count() == len(ids),
-        what="every boleto sent after the sweep",
+        what="every boleto registered and sent after the registration sweep",
         processes=[worker],
     )
-    # A second sweep finds nothing; once it has run, the queue is drained.
+    assert set(boletos.values_list("registration_status", flat=True)) == {"registered"}
+    # Sweeping again finds nothing to register nor to hand off; then the queue is drained.
+    publish(registrations_sweep_task, broker)
     publish(delivery_sweep_task, broker)
-    wait_for(lambda: task_succeeded(worker, SWEEP) == 2, what="two sweeps", processes=[worker])
-    assert "'handed_off': 6," in worker.output() and "'handed_off': 0," in worker.output()
+    wait_for(
+        lambda: (
+            task_succeeded(worker, REGISTRATION_SWEEP) == 2 and task_succeeded(worker, SWEEP) == 1
+        ),
+        what="two registration sweeps and a delivery sweep",
+        processes=[worker],
+    )
+    assert "'handed_off': 0," in worker.output()
     assert private_redis.client().llen("celery") == 0
 
     assert esp_sends(esp_log) == dict.fromkeys(ids, 1)
@@ -119,19 +134,20 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
     assert sorted(emails) == sorted((pk, 1, "sent") for pk in ids)
 
 
-def test_send_messages_lost_with_redis_are_requeued_by_the_sweeper_and_sent_exactly_once(
+def test_hand_offs_lost_with_redis_are_recovered_by_the_sweeper_and_sent_exactly_once(
     private_redis, processes, lock_session, esp_log
 ):
-    """Property: boletos already handed off (``queued``) whose send messages died with the
-    broker, or could not be published while it was down, are re-queued by the sweeper once
-    they have waited STUCK_QUEUED_AFTER, and each is emailed exactly once — none lost, none
-    twice.
+    """Property: boletos the bank has registered whose hand-off to delivery died with the
+    broker, or could not be published while it was down, stay ``pending`` (registered, not
+    sent) until the delivery sweeper hands them off after STUCK_PENDING_AFTER, and each is
+    emailed exactly once — none lost, none twice.
 
     One generator batch issues 2 boletos for merchant 1 and 2 for merchant 2; its single
-    hand-off message reaches a real worker. The test holds a row of merchant 2, so the hand-off
-    stops after queueing merchant 1's two sends on the broker (the solo worker cannot run them
-    while it is busy). redis-server is killed (those two messages are lost), the row released:
-    merchant 2's boletos are marked queued and their two sends fail to publish (logged).
+    registration message reaches a real worker, which takes each merchant through the test
+    bank in turn. The test holds a boleto of merchant 2, so the worker registers merchant 1
+    (whose hand-off message then waits on the broker: the solo worker is busy) and blocks
+    applying merchant 2's retorno. redis-server is killed (merchant 1's hand-off is lost), the
+    row released: merchant 2 registers and its hand-off fails to publish (logged).
     """
     m1, m2 = MerchantFactory(), MerchantFactory()
     schedules = due_schedules([m1, m1, m2, m2])
@@ -142,28 +158,33 @@ def test_send_messages_lost_with_redis_are_requeued_by_the_sweeper_and_sent_exac
     boletos = Boleto.objects.filter(schedule__in=schedules, status="issued")
     ids = set(boletos.values_list("pk", flat=True))
     assert len(ids) == 4
-    assert private_redis.client().llen("celery") == 1  # the batch's hand-off
+    assert private_redis.client().llen("celery") == 1  # the batch's registration request
 
     held = boletos.filter(merchant=m2).order_by("pk").first()
     lock_session.execute(f"SELECT id FROM billing_boleto WHERE id = {held.pk} FOR UPDATE")
     worker = processes.worker(broker)
     wait_for(
-        blocked_on_lock(worker.name, "UPDATE"),
-        what="the hand-off waiting to mark merchant 2's boletos queued",
+        lambda: (
+            boletos.filter(merchant=m1, registration_status="registered").count() == 2
+            and private_redis.client().llen("celery") == 1
+        ),
+        what="merchant 1 registered, its hand-off waiting on the broker",
         processes=[worker],
     )
-    assert private_redis.client().llen("celery") == 2  # merchant 1's sends, not yet run
+    assert not boletos.filter(merchant=m2, registration_status="registered").exists()
 
     # --- The outage ---------------------------------------------------------------------
     private_redis.kill()
     lock_session.rollback()
     wait_for(
-        lambda: task_succeeded(worker, HAND_OFF) == 1,
-        what="the hand-off to finish with the broker down",
+        lambda: task_succeeded(worker, REGISTER) == 1,
+        what="the registration to finish with the broker down",
         processes=[worker],
     )
-    assert worker.output().count(f"could not queue {SEND}") == 2  # merchant 2's sends
-    assert set(boletos.values_list("delivery_status", flat=True)) == {"queued"}
+    assert worker.output().count(f"could not queue {HAND_OFF}") == 1  # merchant 2's hand-off
+    assert set(boletos.values_list("registration_status", "delivery_status")) == {
+        ("registered", "pending")
+    }
 
     connects = worker.output().count("Connected to redis://")
     private_redis.start()
@@ -173,16 +194,10 @@ def test_send_messages_lost_with_redis_are_requeued_by_the_sweeper_and_sent_exac
         processes=[worker],
     )
     assert private_redis.client().llen("celery") == 0
-    assert set(boletos.values_list("delivery_status", flat=True)) == {"queued"}
     assert not esp_log.exists()
 
-    # STUCK_QUEUED_AFTER later, beat's sweep runs:
-    shift = STUCK_QUEUED_AFTER + timedelta(minutes=1)
-    Boleto.objects.update(
-        issued_at=F("issued_at") - shift,
-        handed_off_at=F("handed_off_at") - shift,
-        updated_at=F("updated_at") - shift,
-    )
+    # STUCK_PENDING_AFTER later, beat's delivery sweep runs:
+    Boleto.objects.update(issued_at=F("issued_at") - STUCK_PENDING_AFTER - timedelta(minutes=1))
     publish(delivery_sweep_task, broker)
     wait_for(
         lambda: boletos.filter(delivery_status="sent").count() == len(ids),
@@ -191,7 +206,7 @@ def test_send_messages_lost_with_redis_are_requeued_by_the_sweeper_and_sent_exac
     )
     publish(delivery_sweep_task, broker)
     wait_for(lambda: task_succeeded(worker, SWEEP) == 2, what="two sweeps", processes=[worker])
-    assert "'requeued': 4," in worker.output() and "'requeued': 0," in worker.output()
+    assert "'handed_off': 4," in worker.output() and "'handed_off': 0," in worker.output()
     assert private_redis.client().llen("celery") == 0
 
     assert esp_sends(esp_log) == dict.fromkeys(ids, 1)

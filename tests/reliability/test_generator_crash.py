@@ -5,13 +5,17 @@ Two generators at once are proven elsewhere: tests/schedules/test_generator_conc
 threads on PostgreSQL) and tests/test_celery_worker.py (two real worker processes).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from billing.models import Boleto
+from billing.registration import LOST_REGISTRATION_AFTER
+from billing.tasks import registrations_sweep_task
 from notifications.delivery import STUCK_PENDING_AFTER
 from notifications.models import OutboundEmail
 from notifications.tasks import delivery_sweep_task
@@ -30,10 +34,13 @@ from tests.reliability.conftest import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-TODAY = date(2026, 3, 10)
-ON_TIME = date(2026, 3, 20)  # due inside the lead window: one installment issued
-CATCH_UP = date(2025, 12, 20)  # three installments already past due (skipped), the 4th issued
-LATER = date(2026, 6, 20)  # nothing due yet
+# The real date: the worker takes each issued boleto to the test bank, which (like a bank)
+# refuses a due date already past on the day it registers.
+TODAY = timezone.localdate()
+ON_TIME = TODAY + timedelta(days=10)  # due inside the lead window: one installment issued
+# Three monthly installments already past due (skipped), the 4th issued.
+CATCH_UP = ON_TIME - relativedelta(months=3)
+LATER = TODAY + relativedelta(months=3)  # nothing due yet
 BATCH_SIZE = 3
 
 
@@ -158,34 +165,43 @@ def test_generator_killed_mid_batch_then_restarted_issues_and_sends_everything_e
     again = installments_issue_due(today=TODAY)
     assert (again.issued, again.skipped) == (0, 0)
 
-    # --- Delivery: the queued hand-offs, then the sweeper for the orphaned batch -----------
+    # --- Delivery: the queued registrations, then the sweepers for the orphaned batch ------
     issued = set(Boleto.objects.filter(status="issued").values_list("pk", flat=True))
-    orphan_ids = set(orphans.values_list("pk", flat=True))
     assert len(issued) == 10
     worker = processes.worker(broker)
+    # Each queued request takes its merchants through the test bank (all they have pending),
+    # whose confirmation hands the registered boletos to delivery.
     wait_for(
-        lambda: Boleto.objects.filter(delivery_status="sent").count() == len(issued) - 3,
-        what="the worker to send the 7 boletos whose hand-off message was queued",
+        lambda: task_succeeded(worker, "billing.tasks.registration_request_task") == 3,
+        what="the three queued registration requests (batches 1 and 2, run 3)",
         processes=[worker],
     )
-    # Nothing but the sweeper hands off a batch whose committer died before its hand-off.
-    assert (
-        set(Boleto.objects.filter(delivery_status="pending").values_list("pk", flat=True))
-        == orphan_ids
+    registered = Boleto.objects.filter(pk__in=issued, registration_status="registered")
+    wait_for(
+        lambda: registered.filter(delivery_status="sent").count() == registered.count() >= 7,
+        what="the worker to send every boleto the queued requests registered",
+        processes=[worker],
     )
-    # STUCK_PENDING_AFTER later (the sweeper leaves fresh boletos to their own hand-off):
-    Boleto.objects.update(issued_at=F("issued_at") - STUCK_PENDING_AFTER - timedelta(minutes=1))
+    # Later (the sweepers leave fresh boletos to their own messages), beat's sweeps run: the
+    # registration sweep takes what no request registered, delivery what was never handed off.
+    stale = max(LOST_REGISTRATION_AFTER, STUCK_PENDING_AFTER) + timedelta(minutes=1)
+    Boleto.objects.update(issued_at=F("issued_at") - stale)
+    publish(registrations_sweep_task, broker)
     publish(delivery_sweep_task, broker)  # what beat sends every 5 minutes
     wait_for(
         lambda: Boleto.objects.filter(pk__in=issued, delivery_status="sent").count() == len(issued),
         what="every issued boleto sent",
         processes=[worker],
     )
-    # One more sweep: it finds nothing to do, and once it has run the queue has been drained.
+    # Once more: they find nothing to do, and once they have run the queue has been drained.
+    publish(registrations_sweep_task, broker)
     publish(delivery_sweep_task, broker)
     sweep = "notifications.tasks.delivery_sweep_task"
     wait_for(lambda: task_succeeded(worker, sweep) == 2, what="two sweeps", processes=[worker])
-    assert "'handed_off': 3," in worker.output() and "'handed_off': 0," in worker.output()
+    assert "'handed_off': 0," in worker.output()
+    assert set(
+        Boleto.objects.filter(pk__in=issued).values_list("registration_status", flat=True)
+    ) == {"registered"}
     assert private_redis.client().llen("celery") == 0
 
     # Every issued boleto reached the ESP exactly once; skipped installments never did.

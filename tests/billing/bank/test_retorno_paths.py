@@ -85,7 +85,8 @@ def _run(fast: bool, django_capture_on_commit_callbacks):
     ]
     states = [row[1:] for row in boleto_state(x.pk for x in b)]
     registered_at = [
-        x.registered_at is not None for x in Boleto.objects.filter(pk__in=[x.pk for x in b])
+        x.registered_at is not None
+        for x in Boleto.objects.filter(pk__in=[x.pk for x in b]).order_by("pk")
     ]
     summaries = (one.summary, two.summary)
     return summaries, occurrences, states, registered_at, sent
