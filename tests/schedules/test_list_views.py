@@ -355,7 +355,7 @@ class TestColumnsAndPages:
         older = boleto(schedule, 2)
         latest = boleto(schedule, 3)
         page = html(owner_client.get(DEACTIVATED))
-        assert "Bruno Alves" in page and "bruno@x.com.br" in page
+        assert "Bruno Alves" in page and "bruno<wbr>@x<wbr>.com<wbr>.br" in page
         assert "Caixa postal cheia" in page
         assert "04/03/2026 23:30" in page
         pdf = reverse("billing:boleto_pdf", kwargs={"boleto_id": latest.pk})
