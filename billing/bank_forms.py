@@ -59,10 +59,10 @@ class BankCollectionForm(PortalFormMixin, forms.Form):
     )
     write_off_days = forms.IntegerField(
         label=_("Baixa automática (dias após o vencimento)"),
-        min_value=0,
+        min_value=1,
         max_value=WRITE_OFF_DAYS_MAX,
         required=False,
-        help_text=_("De 0 a 120 dias. Vazio: o banco não baixa sozinho."),
+        help_text=_("De 1 a 120 dias. Vazio: o banco não baixa sozinho."),
     )
     registration_alert_days = forms.IntegerField(
         label=_("Alertar registro pendente após (dias úteis)"),

@@ -79,7 +79,7 @@ NSA_BELOW_LAST = gettext_lazy(
     "e o banco recusa um número repetido ou menor."
 )
 NSA_RANGE = gettext_lazy("O NSA vai de 1 a 999999.")
-WRITE_OFF_RANGE = gettext_lazy("A baixa automática vai de 0 a 120 dias (ou vazio: sem baixa).")
+WRITE_OFF_RANGE = gettext_lazy("A baixa automática vai de 1 a 120 dias (ou vazio: sem baixa).")
 ALERT_DAYS_RANGE = gettext_lazy("O alerta de registro vai de 1 a 10 dias úteis.")
 
 
@@ -159,7 +159,7 @@ def bank_collection_errors(*, merchant: Merchant, values: dict) -> dict[str, lis
             add("next_nsa", NSA_BELOW_LAST % {"min": minimum, "last": minimum - 1})
 
     write_off_days = values.get("write_off_days")
-    if write_off_days is not None and not 0 <= write_off_days <= WRITE_OFF_DAYS_MAX:
+    if write_off_days is not None and not 1 <= write_off_days <= WRITE_OFF_DAYS_MAX:
         add("write_off_days", WRITE_OFF_RANGE)
     alert_days = values.get("registration_alert_days")
     if not isinstance(alert_days, int) or not 1 <= alert_days <= 10:

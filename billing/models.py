@@ -180,6 +180,8 @@ class Boleto(MerchantOwnedModel):
     )
     # The bank's reasons for a rejection: [{"code": "48", "text": "CEP inválido"}].
     registration_reasons = models.JSONField(_("motivos da rejeição"), default=list, blank=True)
+    # No index on either remessa: nothing looks boletos up by remessa (remessas are never
+    # deleted), and every index is one more write in each retorno's bulk UPDATE.
     registration_remessa = models.ForeignKey(
         "billing.Remessa",
         on_delete=models.PROTECT,
@@ -187,6 +189,7 @@ class Boleto(MerchantOwnedModel):
         blank=True,
         related_name="+",
         verbose_name=_("remessa do registro"),
+        db_index=False,
     )
     registered_at = models.DateTimeField(_("registrado em"), null=True, blank=True)
     # Payment, from the bank's retorno. Amounts as the bank reported them: a payment different
@@ -234,6 +237,7 @@ class Boleto(MerchantOwnedModel):
         blank=True,
         related_name="+",
         verbose_name=_("remessa da instrução"),
+        db_index=False,
     )
     instruction_reasons = models.JSONField(_("motivos da instrução"), default=list, blank=True)
 
@@ -399,8 +403,9 @@ class BankCollection(MerchantOwnedModel):
         _("baixa automática (dias após o vencimento)"),
         null=True,
         blank=True,
-        validators=[MaxValueValidator(WRITE_OFF_DAYS_MAX)],
-        help_text=_("Vazio: o banco não baixa sozinho. De 0 a 120 dias."),
+        # FEBRABAN's "dias para baixa" (P 225-227) counts from 1: a bank refuses 0.
+        validators=[MinValueValidator(1), MaxValueValidator(WRITE_OFF_DAYS_MAX)],
+        help_text=_("Vazio: o banco não baixa sozinho. De 1 a 120 dias."),
     )
     registration_alert_days = models.PositiveSmallIntegerField(
         _("alertar registro pendente após (dias úteis)"),
@@ -420,7 +425,7 @@ class BankCollection(MerchantOwnedModel):
             models.CheckConstraint(condition=Q(next_nsa__gte=1), name="bankcollection_nsa_pos"),
             models.CheckConstraint(
                 condition=Q(write_off_days__isnull=True)
-                | Q(write_off_days__lte=WRITE_OFF_DAYS_MAX),
+                | Q(write_off_days__gte=1, write_off_days__lte=WRITE_OFF_DAYS_MAX),
                 name="bankcollection_write_off_days_range",
             ),
         ]
@@ -550,6 +555,7 @@ class BankOccurrence(MerchantOwnedModel):
         blank=True,
         related_name="bank_occurrences",
         verbose_name=_("boleto"),
+        db_index=False,  # served by occurrence_boleto_time (boleto, created_at)
     )
     nosso_numero = models.CharField(_("nosso número"), max_length=30)
     our_id = models.CharField(_("uso da empresa"), max_length=25, blank=True)

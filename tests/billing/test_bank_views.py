@@ -474,10 +474,15 @@ def test_settings_numbers(owner_client, merchant):
         response = owner_client.post(COLLECTION, form_data(next_nsa=junk, write_off_days=junk))
         assert response.status_code == 200, junk
     assert owner_client.post(COLLECTION, form_data(channel="sicredi")).status_code == 200
-    response = owner_client.post(COLLECTION, form_data(next_nsa="42", write_off_days="0"))
+    # The bank counts "dias para baixa" from 1: 0 is refused here rather than by the bank.
+    errors = errors_of(
+        owner_client.post(COLLECTION, form_data(next_nsa="42", write_off_days="0"))
+    )
+    assert list(errors) == ["write_off_days"]
+    response = owner_client.post(COLLECTION, form_data(next_nsa="42", write_off_days="1"))
     assert response.status_code == 302
     collection = BankCollection.objects.get(merchant=merchant)
-    assert (collection.next_nsa, collection.write_off_days) == (42, 0)
+    assert (collection.next_nsa, collection.write_off_days) == (42, 1)
 
 
 def test_settings_members_read_only(client, merchant):
