@@ -475,9 +475,7 @@ def test_settings_numbers(owner_client, merchant):
         assert response.status_code == 200, junk
     assert owner_client.post(COLLECTION, form_data(channel="sicredi")).status_code == 200
     # The bank counts "dias para baixa" from 1: 0 is refused here rather than by the bank.
-    errors = errors_of(
-        owner_client.post(COLLECTION, form_data(next_nsa="42", write_off_days="0"))
-    )
+    errors = errors_of(owner_client.post(COLLECTION, form_data(next_nsa="42", write_off_days="0")))
     assert list(errors) == ["write_off_days"]
     response = owner_client.post(COLLECTION, form_data(next_nsa="42", write_off_days="1"))
     assert response.status_code == 302
