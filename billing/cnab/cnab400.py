@@ -100,7 +100,7 @@ SANTANDER = Bank400(
     credit_date=(295, 301),
     reasons=(136, 145, 3),  # three 3-digit error codes
     occurrences=codes.SANTANDER400,
-    reason_texts={},
+    reason_texts=codes.SANTANDER400_REASONS,
 )
 BANKS = {"341": ITAU, "237": BRADESCO, "001": BANCO_DO_BRASIL, "033": SANTANDER, "999": BRADESCO}
 

@@ -249,6 +249,20 @@ def test_cnab_400_codes_differ_per_bank():
     assert event.kind == Kind.REJECTED
     assert [r.code for r in event.reasons] == ["01"]  # 87-88
 
+    santander = lines_of("bradesco_400.ret")
+    santander[0] = set_at(santander[0], 77, "033")
+    santander[1] = set_at(santander[1], 109, "03")
+    santander[1] = set_at(santander[1], 137, "092108777")
+    santander[2] = set_at(santander[2], 109, "17")
+    events = parse_file(build(santander)).events
+    assert events[0].kind == Kind.REJECTED
+    assert [r.as_json() for r in events[0].reasons] == [
+        {"code": "092", "text": "Nosso número já cadastrado"},
+        {"code": "108", "text": "Dígito do CPF/CNPJ do pagador incorreto"},
+        {"code": "777", "text": "Motivo 777 (código não catalogado pelo banco)"},
+    ]
+    assert events[1].kind == Kind.PAID  # Santander 17: liquidado em cartório
+
 
 # --- structure: Pix and unknown segments, missing halves -----------------------------------
 
