@@ -14,7 +14,8 @@ What it does:
    schedules, each due for its first installment (``bench/generator.py``'s data set, COPY, not
    timed). The real generator, ``schedules.generator.installments_issue_due``, issues one
    boleto per schedule (not timed); its hand-off message is discarded, so every boleto is
-   ``pending``. The broker is a dedicated Redis database (default ``redis://127.0.0.1:6379/15``:
+   ``pending``; each is then marked registered, as the test bank answers (delivery takes
+   registered boletos only). The broker is a dedicated Redis database (default ``redis://127.0.0.1:6379/15``:
    it must be empty at start; flushed before and after).
 2. Starts a real Celery worker, ``celery -A portal worker --concurrency 2 --pool prefork``, with
    ``bench/email_settings.py`` (anymail's test backend as EMAIL_BACKEND: the ESP's HTTP API is
@@ -199,6 +200,12 @@ def build(args: argparse.Namespace) -> dict[int, list[int]]:
         cursor.execute("DROP TABLE IF EXISTS bench_initial_cursor")
     run = installments_issue_due(today=args.today)
     redis_client(args.broker_url).flushdb()  # the generator's hand-off: published again per round
+    # Delivery takes registered boletos only (issue #12): registered as the test bank would
+    # answer, so the rounds measure the email pipeline, not the registration step.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_boleto SET registration_status = 'registered', registered_at = now()"
+        )
     boletos = list(Boleto.objects.order_by("pk").values_list("merchant_id", "pk", "pix_payload"))
     if run.issued != args.boletos or len(boletos) != args.boletos:
         raise SystemExit(f"the generator issued {run.issued} boletos, want {args.boletos}")
