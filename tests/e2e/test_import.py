@@ -54,7 +54,7 @@ def test_import_valid_rows_and_see_them_under_ativos(
     expect(error_row).to_contain_text("erro")
     expect(error_row).to_contain_text("CPF inválido")
     expect(error_row).to_contain_text("E-mail inválido")
-    expect(error_row).to_contain_text("UF inválida")
+    expect(error_row).to_contain_text("sigla de um estado brasileiro (UF)")
     expect(error_row).to_contain_text("Frequência inválida")
     expect(page.locator("#linha-5")).to_contain_text("duplicado")
     expect(page.locator("#linha-3")).to_contain_text("Primeira a emitir: Parcela")

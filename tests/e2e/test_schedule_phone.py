@@ -9,7 +9,16 @@ from tests.e2e.conftest import horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LABELS = ("Parcela", "Vencimento", "Valor", "Situação", "Entrega", "Boleto")
+LABELS = (
+    "Parcela",
+    "Vencimento",
+    "Valor",
+    "Situação",
+    "Entrega",
+    "Registro",
+    "Pagamento",
+    "Boleto",
+)
 
 
 def _outside(page, locator) -> list[str]:
