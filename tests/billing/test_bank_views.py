@@ -195,6 +195,17 @@ def test_dashboard_cards_count_open_overdue_and_paid_this_month(owner_client, me
     assert "Pagos neste mês" in page and "R$\xa099,90" in page
 
 
+def test_dashboard_recent_boletos_show_delivery_and_payment(owner_client, merchant):
+    today = business_today()
+    paid(merchant, paid_on=today, amount_paid="99.90")
+    issued(merchant, amount="30.00", due_date=today - timedelta(days=1))
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    recent = page[page.index("Boletos emitidos recentemente") :]
+    assert "<th>Entrega</th>" in recent and "<th>Pagamento</th>" in recent
+    assert '<span class="bank-state pay-paid">Pago</span>' in recent
+    assert '<span class="bank-state pay-overdue">Vencido</span>' in recent
+
+
 # --- Arquivos: remessas ----------------------------------------------------------------------
 
 
