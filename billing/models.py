@@ -332,6 +332,16 @@ class Boleto(MerchantOwnedModel):
         return f"{self.schedule_id}/{self.sequence} {date_br(self.due_date)}"
 
     @property
+    def payable(self) -> bool:
+        """Issued, not refused by the bank, and still open: what the customer can pay (and the
+        only boletos worth sending again)."""
+        return (
+            self.status == self.Status.ISSUED
+            and self.registration_status != self.Registration.REJECTED
+            and self.payment_status == self.Payment.OPEN
+        )
+
+    @property
     def delivery_display(self) -> str:
         """The delivery state as the merchant reads it; a retry says when (São Paulo time):
         "Nova tentativa às 14:05", or with the day when it is not today."""

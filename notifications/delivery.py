@@ -311,13 +311,21 @@ RESEND_SCHEDULE_NOT_ACTIVE = _lazy(
 )
 RESEND_NOT_ISSUED = _lazy("Esta parcela não foi emitida: não há boleto para reenviar.")
 RESEND_IN_QUEUE = _lazy("Este boleto já está na fila de envio.")
+RESEND_PAID = _lazy("Este boleto já foi pago: não há o que reenviar.")
+RESEND_WRITTEN_OFF = _lazy(
+    "Este boleto foi baixado no banco e não pode mais ser pago: não há o que reenviar."
+)
+RESEND_REJECTED = _lazy(
+    "O banco rejeitou o registro deste boleto: ele não pode ser pago. Veja o motivo na parcela."
+)
 
 
 def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=None) -> bool:
     """The "Reenviar boleto" action: email an issued boleto of an active schedule again, to the
     customer's current address, at the merchant's request. Under the schedule's and the boleto's
-    row locks: refused (ValidationError) unless the schedule is active and the boleto issued and
-    not already waiting to be sent; a second request for the same boleto within
+    row locks: refused (ValidationError) unless the schedule is active and the boleto issued,
+    still payable (not paid, written off or rejected by the bank) and not already waiting to be
+    sent; a second request for the same boleto within
     RESEND_DUPLICATE_WINDOW changes nothing (returns False). Recorded in the schedule's history
     with the actor."""
     # In the function: the tasks module imports this one.
@@ -339,6 +347,13 @@ def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=N
             raise ValidationError(RESEND_SCHEDULE_NOT_ACTIVE, code="not_active")
         if boleto.status != Boleto.Status.ISSUED:
             raise ValidationError(RESEND_NOT_ISSUED, code="not_issued")
+        # Only a boleto the customer can still pay is worth sending again.
+        if boleto.payment_status in (Boleto.Payment.PAID, Boleto.Payment.PAID_AFTER_WRITE_OFF):
+            raise ValidationError(RESEND_PAID, code="paid")
+        if boleto.payment_status == Boleto.Payment.WRITTEN_OFF:
+            raise ValidationError(RESEND_WRITTEN_OFF, code="written_off")
+        if boleto.registration_status == Boleto.Registration.REJECTED:
+            raise ValidationError(RESEND_REJECTED, code="rejected")
         now = timezone.now()
         duplicate = ScheduleEvent.objects.filter(
             schedule=schedule,

@@ -16,15 +16,17 @@ from notifications.sending import boleto_send
 from schedules.generator import installments_issue_due
 from schedules.models import ScheduleEvent
 from schedules.services import schedule_cancel, schedule_deactivate
-from tests.factories import ScheduleFactory
+from tests.factories import ScheduleFactory, registered_at_bank, registration_paused
 
 TEST_ESP = {"EMAIL_BACKEND": "anymail.backends.test.EmailBackend"}
 
 
 def sent_boleto(merchant) -> Boleto:
     schedule = ScheduleFactory(merchant=merchant, first_due_date=date(2026, 3, 20))
-    installments_issue_due(today=date(2026, 3, 10))
+    with registration_paused():  # in March 2026: the bank registered it then
+        installments_issue_due(today=date(2026, 3, 10))
     boleto = Boleto.objects.get(schedule=schedule)
+    registered_at_bank(boleto.pk)
     Boleto.objects.filter(pk=boleto.pk).update(delivery_status="queued")
     with override_settings(**TEST_ESP):
         boleto_send(merchant_id=merchant.pk, boleto_id=boleto.pk)
@@ -115,6 +117,50 @@ def test_a_boleto_already_in_the_queue_is_not_queued_twice(client, merchant, own
     response = client.post(url(boleto), follow=True)
     assert "Este boleto já está na fila de envio." in response.content.decode()
     assert not ScheduleEvent.objects.filter(kind="boleto_resent").exists()
+
+
+@pytest.mark.django_db
+@override_settings(**TEST_ESP)
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"payment_status": "paid", "amount_paid": "10.00", "paid_on": date(2026, 3, 18)},
+            "Este boleto já foi pago: não há o que reenviar.",
+        ),
+        (
+            {
+                "payment_status": "paid_after_write_off",
+                "amount_paid": "10.00",
+                "paid_on": date(2026, 3, 18),
+            },
+            "Este boleto já foi pago: não há o que reenviar.",
+        ),
+        (
+            {"payment_status": "written_off", "written_off_on": date(2026, 3, 25)},
+            "Este boleto foi baixado no banco e não pode mais ser pago",
+        ),
+        (
+            {"registration_status": "rejected"},
+            "O banco rejeitou o registro deste boleto",
+        ),
+    ],
+)
+def test_no_resend_of_a_boleto_that_cannot_be_paid(
+    client, merchant, owner, fields, message, django_capture_on_commit_callbacks
+):
+    boleto = sent_boleto(merchant)
+    Boleto.objects.filter(pk=boleto.pk).update(**fields)
+    client.force_login(owner)
+    page = client.get(boleto.schedule.get_absolute_url()).content.decode()
+    assert "Reenviar boleto" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(boleto), follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert mail.outbox == []
+    assert not ScheduleEvent.objects.filter(kind="boleto_resent").exists()
+    assert Boleto.objects.get(pk=boleto.pk).delivery_status == "sent"
 
 
 @pytest.mark.postgres
