@@ -41,7 +41,7 @@ def test_edit_customer_email_shows_in_schedule_history(page, login, owner, merch
     assert Customer.objects.get(pk=customer.pk).email == NEW
 
     page.goto(schedule.get_absolute_url())
-    entry = page.locator("ol.timeline li.timeline-customer_updated")
+    entry = page.locator("ul.timeline li.timeline-customer_updated")
     expect(entry).to_contain_text("Dados do cliente alterados")
     expect(entry).to_contain_text(f"E-mail: {OLD} → {NEW}")
     expect(entry).to_contain_text("Telefone: — → (11) 98888-7777")

@@ -129,6 +129,8 @@ def test_data_and_next_six_due_dates(owner_client, merchant):
     assert "Nenhuma parcela emitida ainda." in page
     body = response.content.decode()
     assert reverse("schedules:reactivate", args=[schedule.number]) not in body  # active
+    # One numbering: "Parcela 4: …", never a list marker before it ("1. Parcela 4").
+    assert '<ul class="dates">' in body and "<ol" not in body
 
 
 def test_issued_installment_is_marked_among_next_due_dates(owner_client, merchant):
