@@ -109,6 +109,22 @@ class TestTabsAndCounts:
         assert 'Cancelados <span class="count">1</span>' in page
         assert response.context["page"].paginator.count == 2
 
+    def test_dashboard_counts_finished_schedules_once_there_are_any(self, owner_client, merchant):
+        ScheduleFactory(merchant=merchant)
+        page = html(owner_client.get(reverse("dashboard")))
+        assert "?status=finished" not in page
+        ScheduleFactory.create_batch(
+            2,
+            merchant=merchant,
+            status=ScheduleStatus.FINISHED,
+            finished_at=timezone.now(),
+            end_count=1,
+        )
+        page = html(owner_client.get(reverse("dashboard")))
+        assert (
+            f'<a class="stat muted" href="{LIST}?status=finished"><strong>2</strong> Encerrados</a>'
+        ) in page
+
     def test_counts_fragment_for_htmx_refresh(self, owner_client, merchant):
         deactivated(merchant)
         response = owner_client.get(reverse("schedules:tab_counts") + "?status=deactivated")
