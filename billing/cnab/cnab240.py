@@ -93,7 +93,7 @@ def _direction(lines: list[str], first: int, header: str) -> str:
 
 def parse(lines: list[str], first: int) -> ParsedFile:
     raw_header = lines[first]
-    if len(raw_header) > WIDTH + 1:
+    if len(raw_header) > WIDTH + 1 and raw_header[WIDTH:].strip():
         raise _too_long(first + 1, len(raw_header))
     if len(raw_header.rstrip()) < 143:
         raise CnabError("arquivo truncado: cabeçalho de arquivo incompleto")
@@ -289,8 +289,8 @@ def _read_retorno(lines: list[str], first: int, parsed: ParsedFile, occurrences:
                 if not line.strip():
                     continue
                 line = line.ljust(WIDTH)
-            elif length == WIDTH + 1:
-                line = line[:WIDTH]
+            elif length == WIDTH + 1 or not line[WIDTH:].strip():
+                line = line[:WIDTH]  # one extra character, or blanks padded past 240
             else:
                 raise _too_long(index + 1, length)
         records += 1
@@ -374,8 +374,8 @@ def _read_remessa(lines: list[str], first: int, parsed: ParsedFile) -> int:
             if not line.strip():
                 continue
             line = line.ljust(WIDTH)
-        elif length == WIDTH + 1:
-            line = line[:WIDTH]
+        elif length == WIDTH + 1 or (length > WIDTH and not line[WIDTH:].strip()):
+            line = line[:WIDTH]  # one extra character, or blanks padded past 240
         elif length > WIDTH:
             raise _too_long(index + 1, length)
         records += 1

@@ -1,7 +1,9 @@
 """CNAB 400 cobrança: the layouts of Banco do Brasil (CBR643), Itaú, Bradesco and Santander.
 
 Every record is 400 characters and ends with its sequence number at 395-400, so (unlike CNAB 240)
-a shorter record is damaged, not merely stripped of trailing spaces. The header says the
+a shorter detail or trailer is damaged, not merely stripped of trailing spaces. A header may be
+short in its filler (seen in Santander samples: 397 characters): it is read when its fields are
+all there, since the trailer's record count still checks the file. The header says the
 direction at 1-9 ("02RETORNO" / "01REMESSA") and the bank at 77-79. Any other bank is refused:
 CNAB 400 positions and occurrence codes differ per bank, and guessing them would misread money.
 
@@ -109,21 +111,29 @@ def _bad_length(number: int, length: int) -> CnabError:
     return CnabError(f"linha {number}: registro de tamanho {length}, esperado {WIDTH}")
 
 
-def _record(lines: list[str], index: int) -> str | None:
-    """The record at index, padded/cut to 400; None for an empty line."""
+# The header fields read (direction, bank, name, date: 1-100; BB's NSA and convênio up to 156).
+_HEADER_READ = 160
+
+
+def _record(lines: list[str], index: int, *, header: bool = False) -> str | None:
+    """The record at index, padded/cut to 400; None for an empty line. Accepted besides 400:
+    one extra character, blanks padded past 400, and a header shorter than 400 whose fields
+    (not its filler) are all there: the header carries no sequence-checked data past them."""
     line = lines[index]
     length = len(line)
     if length == WIDTH:
         return line
     if not line.strip():
         return None
-    if length == WIDTH + 1:
+    if length == WIDTH + 1 or (length > WIDTH and not line[WIDTH:].strip()):
         return line[:WIDTH]
+    if header and _HEADER_READ <= length < WIDTH:
+        return line.ljust(WIDTH)
     raise _bad_length(index + 1, length)
 
 
 def parse(lines: list[str], first: int) -> ParsedFile:
-    header = _record(lines, first)
+    header = _record(lines, first, header=True)
     direction = "retorno" if header[:9] == "02RETORNO" else "remessa"
     bank_code = header[76:79]
     spec = BANKS.get(bank_code)

@@ -18,6 +18,8 @@ D = Decimal
 def test_every_retorno_sample_has_a_golden_test():
     tested = {"bb_240.ret", "caixa_240.ret", "santander_240.ret", "itau_400.ret"}
     tested |= {"bradesco_400.ret", "bb_400.ret", "fake_999_400.ret"}
+    tested |= {"santander_400.ret", "santander_400_pix.ret", "santander_240_pix.ret"}
+    tested |= {"cresol_240.ret"}
     assert {path.name for path in RETORNO.iterdir()} == tested
 
 
@@ -198,3 +200,54 @@ def test_remessas_are_read_as_remessas(name, layout, bank, nosso_numero):
     assert event.amount == D("199.90")
     assert event.due_date == date(2015, 7, 14)
     assert parsed.totals() == {"records": 1, "paid": "0.00"}
+
+
+@pytest.mark.parametrize("name", ["santander_400.ret", "santander_400_pix.ret"])
+def test_santander_400_with_a_short_header_and_a_pix_record(name):
+    data = read(name)
+    assert len(data.split(b"\n")[0]) == 397  # the header is short in its filler
+    parsed = parse_file(data)
+    assert (parsed.layout, parsed.direction, parsed.bank_code) == ("cnab400", "retorno", "033")
+    assert parsed.generated_on == date(2016, 10, 20)  # header 95-100 "201016"
+    assert parsed.line_count == (3 if name == "santander_400.ret" else 4)  # trailer 395-400
+    # 63-70 nosso número, 109-110 occurrence, 111-116 date, 153-165 amount; the 02 carries
+    # 100.00 in the paid columns (254-266), which is not a payment.
+    (event,) = parsed.events
+    assert (event.nosso_numero, event.occurrence, event.kind) == ("00000019", "02", Kind.REGISTERED)
+    assert (event.occurred_on, event.amount, event.amount_paid) == (
+        date(2016, 10, 20),
+        D("100.00"),
+        None,
+    )
+    assert parsed.totals() == {"records": 1, "paid": "0.00"}
+
+
+def test_santander_240_payment_followed_by_a_pix_segment_y():
+    parsed = parse_file(read("santander_240_pix.ret"))
+    assert (parsed.layout, parsed.direction, parsed.bank_code) == ("cnab240", "retorno", "033")
+    # Shifted T: nosso número 41-53; U 78-92 paid 11.00, U 138-145 / 146-153 dates.
+    (event,) = parsed.events
+    assert (event.nosso_numero, event.occurrence, event.kind) == ("0000000001040", "06", Kind.PAID)
+    assert (event.amount, event.amount_paid) == (D("10.00"), D("11.00"))
+    assert (event.occurred_on, event.credited_on) == (date(2014, 6, 4), date(2014, 6, 5))
+    assert parsed.totals() == {"records": 1, "paid": "11.00"}
+
+
+def test_cresol_240_read_with_febraban_tables():
+    parsed = parse_file(read("cresol_240.ret"))
+    assert (parsed.layout, parsed.direction, parsed.bank_code) == ("cnab240", "retorno", "133")
+    paid, rejected = parsed.events
+    # T 38-57 nosso número, T 82-96 amount, T 199-213 fee; U 78-92 paid, 93-107 credited.
+    assert (paid.nosso_numero, paid.kind) == ("00000000000000000001", Kind.PAID)
+    assert (paid.amount, paid.amount_paid, paid.amount_credited, paid.fee) == (
+        D("150.00"),
+        D("150.00"),
+        D("147.50"),
+        D("2.50"),
+    )
+    assert (paid.occurred_on, paid.credited_on) == (date(2026, 3, 11), date(2026, 3, 12))
+    assert paid.reasons == []  # T 214-223 "04..." is a liquidation channel, not a reason
+    # The 03's motivos (T 214-223 "0803000000"): C047 08 and 03.
+    assert (rejected.occurrence, rejected.kind, rejected.amount_paid) == ("03", Kind.REJECTED, None)
+    assert [r.code for r in rejected.reasons] == ["08", "03"]
+    assert parsed.totals() == {"records": 2, "paid": "150.00"}

@@ -68,6 +68,17 @@ def test_empty_lines_are_ignored_and_line_numbers_kept():
     assert [e.line for e in parsed.events] == [5, 7, 10, 12, 14]
 
 
+@pytest.mark.parametrize(("name", "width"), [("bb_240.ret", 240), ("itau_400.ret", 400)])
+def test_blanks_padded_past_the_record_width_are_cut(name, width):
+    # eduardokum/laravel-boleto's BTG CNAB 240 sample has a 308-character header, blanks past 240.
+    lines = lines_of(name)
+    lines[0] = lines[0][:width].ljust(width + 68)
+    assert records(parse_file(build(lines))) == records(parse_file(read(name)))
+    lines[0] = lines[0][:width] + " " * 10 + "X"
+    with pytest.raises(CnabError, match=f"linha 1: registro de tamanho {width + 11}"):
+        parse_file(build(lines))
+
+
 def test_a_401_character_cnab_400_record_is_accepted():
     lines = lines_of("itau_400.ret")
     lines[1] += " "
