@@ -39,18 +39,24 @@ def money(field: str) -> Decimal | None:
     return value
 
 
+# Years a cobrança file can mention (FEBRABAN's due-date factor starts in 1997).
+_FIRST_YEAR, _LAST_YEAR = 1990, 2099
+
+
 def date8(field: str) -> date | None:
-    """DDMMAAAA; zeros, blanks or an impossible date -> None."""
+    """DDMMAAAA; zeros, blanks, an impossible date or a year outside 1990-2099 -> None."""
     try:
         return _DATES[field]
     except KeyError:
         pass
     value = None
     if len(field) == 8 and field.isdigit() and field.isascii():
-        try:
-            value = date(int(field[4:]), int(field[2:4]), int(field[:2]))
-        except ValueError:
-            value = None
+        year = int(field[4:])
+        if _FIRST_YEAR <= year <= _LAST_YEAR:  # a misaligned field reads as year 5000
+            try:
+                value = date(year, int(field[2:4]), int(field[:2]))
+            except ValueError:
+                value = None
     if len(_DATES) < _CACHE_LIMIT:
         _DATES[field] = value
     return value
@@ -97,7 +103,7 @@ def split_lines(text: str) -> list[str]:
     carriage_returns = text.count("\r")
     if not carriage_returns:
         lines = text.split("\n")
-    elif carriage_returns == text.count("\r\n"):
+    elif carriage_returns == text.count("\r\n") == text.count("\n"):
         lines = text.split("\r\n")  # plain CRLF: one pass, no copy of the whole text
     else:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

@@ -19,7 +19,7 @@ def test_every_retorno_sample_has_a_golden_test():
     tested = {"bb_240.ret", "caixa_240.ret", "santander_240.ret", "itau_400.ret"}
     tested |= {"bradesco_400.ret", "bb_400.ret", "fake_999_400.ret"}
     tested |= {"santander_400.ret", "santander_400_pix.ret", "santander_240_pix.ret"}
-    tested |= {"cresol_240.ret"}
+    tested |= {"cresol_240.ret", "santander_240_mixed_eol.ret"}
     assert {path.name for path in RETORNO.iterdir()} == tested
 
 
@@ -251,3 +251,30 @@ def test_cresol_240_read_with_febraban_tables():
     assert (rejected.occurrence, rejected.kind, rejected.amount_paid) == ("03", Kind.REJECTED, None)
     assert [r.code for r in rejected.reasons] == ["08", "03"]
     assert parsed.totals() == {"records": 2, "paid": "150.00"}
+
+
+def test_santander_240_with_crlf_records_and_bare_lf_blank_lines():
+    data = read("santander_240_mixed_eol.ret")
+    assert data.count(b"\r\n") == 16 and data.count(b"\n") == 26  # 10 blank lines end in LF
+    parsed = parse_file(data)
+    assert (parsed.layout, parsed.direction, parsed.bank_code) == ("cnab240", "retorno", "033")
+    # Shifted T: nosso número 41-53, due 70-77, amount 78-92; U 78-92 paid, 138-145, 146-153.
+    expected = [
+        ("0000000000001", "02", Kind.REGISTERED, date(2016, 5, 5), "10.25", None),
+        ("0000000000002", "02", Kind.REGISTERED, date(2016, 5, 5), "1058.77", None),
+        ("0000000000003", "02", Kind.REGISTERED, date(2016, 4, 28), "1.26", None),
+        ("0000000000004", "02", Kind.REGISTERED, date(2016, 4, 28), "1.27", None),
+        ("0000000000004", "06", Kind.PAID, date(2016, 4, 28), "1.27", "1.27"),
+        ("0000000289647", "17", Kind.PAID_AFTER_WRITE_OFF, date(2016, 4, 28), "1.26", "1.26"),
+    ]
+    got = [
+        (e.nosso_numero, e.occurrence, e.kind, e.due_date, e.amount, e.amount_paid)
+        for e in parsed.events
+    ]
+    assert got == [
+        (nn, occ, kind, due, D(amount), None if paid is None else D(paid))
+        for nn, occ, kind, due, amount, paid in expected
+    ]
+    assert all(e.segments == "TU" for e in parsed.events)
+    assert parsed.events[4].credited_on == date(2016, 4, 29)
+    assert parsed.totals() == {"records": 6, "paid": "2.53"}

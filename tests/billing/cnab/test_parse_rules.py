@@ -79,6 +79,20 @@ def test_blanks_padded_past_the_record_width_are_cut(name, width):
         parse_file(build(lines))
 
 
+def test_bare_lf_lines_among_crlf_records_keep_every_record_whole():
+    lines = lines_of("bb_240.ret")
+    crlf_with_lf_blanks = "\r\n".join(lines[:3]) + "\r\n\n\n" + "\r\n".join(lines[3:]) + "\r\n"
+    parsed = parse_file(crlf_with_lf_blanks.encode("latin-1"))
+    assert records(parsed) == records(parse_file(read("bb_240.ret")))
+
+
+@pytest.mark.parametrize("field", ["01085000", "01081899", "31122150"])
+def test_an_implausible_year_is_no_date(field):
+    from billing.cnab.reading import date8
+
+    assert date8(field) is None
+
+
 def test_a_401_character_cnab_400_record_is_accepted():
     lines = lines_of("itau_400.ret")
     lines[1] += " "
