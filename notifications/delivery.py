@@ -320,6 +320,15 @@ RESEND_REJECTED = _lazy(
 )
 
 
+def _not_payable(boleto: Boleto) -> ValidationError:
+    """Why an issued boleto that is not Boleto.payable cannot be resent."""
+    if boleto.payment_status == Boleto.Payment.WRITTEN_OFF:
+        return ValidationError(RESEND_WRITTEN_OFF, code="written_off")
+    if boleto.payment_status != Boleto.Payment.OPEN:
+        return ValidationError(RESEND_PAID, code="paid")
+    return ValidationError(RESEND_REJECTED, code="rejected")
+
+
 def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=None) -> bool:
     """The "Reenviar boleto" action: email an issued boleto of an active schedule again, to the
     customer's current address, at the merchant's request. Under the schedule's and the boleto's
@@ -347,13 +356,8 @@ def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=N
             raise ValidationError(RESEND_SCHEDULE_NOT_ACTIVE, code="not_active")
         if boleto.status != Boleto.Status.ISSUED:
             raise ValidationError(RESEND_NOT_ISSUED, code="not_issued")
-        # Only a boleto the customer can still pay is worth sending again.
-        if boleto.payment_status in (Boleto.Payment.PAID, Boleto.Payment.PAID_AFTER_WRITE_OFF):
-            raise ValidationError(RESEND_PAID, code="paid")
-        if boleto.payment_status == Boleto.Payment.WRITTEN_OFF:
-            raise ValidationError(RESEND_WRITTEN_OFF, code="written_off")
-        if boleto.registration_status == Boleto.Registration.REJECTED:
-            raise ValidationError(RESEND_REJECTED, code="rejected")
+        if not boleto.payable:  # only a boleto the customer can still pay is worth resending
+            raise _not_payable(boleto)
         now = timezone.now()
         duplicate = ScheduleEvent.objects.filter(
             schedule=schedule,
