@@ -501,12 +501,13 @@ class _Applier:
             matched.append(state)
 
         inert = {Kind.INFO, Kind.UNKNOWN}
+        # Each fact's key, once (None where nothing can apply): looked up, then reused below.
         keys = [
-            _applied_key(state.id, event)
+            _applied_key(state.id, event) if state is not None and event.kind not in inert else None
             for event, state in zip(events, matched, strict=True)
-            if state is not None and event.kind not in inert
         ]
-        seen = io.existing_keys(merchant_id, keys) if keys else set()
+        wanted_keys = [key for key in keys if key is not None]
+        seen = io.existing_keys(merchant_id, wanted_keys) if wanted_keys else set()
 
         # Rejected boletos that a 02 might register: when was each rejected?
         to_check = [
@@ -527,9 +528,8 @@ class _Applier:
         attentions: list[tuple[int, str, dict]] = []
         now = self.now
         retorno_id = self.retorno.pk
-        for event, state in zip(events, matched, strict=True):
+        for event, state, key in zip(events, matched, keys, strict=True):
             kind = event.kind
-            key = None
             if state is None:
                 outcome = _NOT_FOUND
                 counts["not_found"] += 1
@@ -537,7 +537,6 @@ class _Applier:
                 outcome = _IGNORED
                 counts[kind.value] += 1
             else:
-                key = _applied_key(state.id, event)
                 if key in seen:
                     outcome, key = _DUPLICATE, None
                     counts["duplicates"] += 1
@@ -645,16 +644,10 @@ class _Applier:
             s.dirty = True
             if s.reg == _REG.PENDING or s.reg == _REG.REJECTED:
                 self._register(s, registered)
-            detail = {
-                "nosso_numero": event.nosso_numero,
-                "amount": f"{s.amount:.2f}",
-                "amount_paid": f"{s.amount_paid:.2f}",
-                "paid_on": s.paid_on.isoformat(),
-            }
             if after_write_off:
-                attentions.append((s.id, BankAttention.PAID_AFTER_WRITE_OFF.value, detail))
+                attentions.append((s.id, BankAttention.PAID_AFTER_WRITE_OFF.value, _paid(event, s)))
             elif s.amount_paid != s.amount:
-                attentions.append((s.id, BankAttention.AMOUNT_DIFFERS.value, detail))
+                attentions.append((s.id, BankAttention.AMOUNT_DIFFERS.value, _paid(event, s)))
             return True
         if kind == Kind.WRITTEN_OFF:
             if s.pay != _PAY.OPEN:
@@ -685,6 +678,16 @@ class _Applier:
         s.reg_reasons = []
         s.dirty = True
         registered.add(s.id)
+
+
+def _paid(event, s: _State) -> dict:
+    """The detail of a payment's alert (built only when there is one)."""
+    return {
+        "nosso_numero": event.nosso_numero,
+        "amount": f"{s.amount:.2f}",
+        "amount_paid": f"{s.amount_paid:.2f}",
+        "paid_on": s.paid_on.isoformat(),
+    }
 
 
 def _applied_key(boleto_id: int, event) -> str:
