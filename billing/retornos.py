@@ -818,6 +818,11 @@ def _update_fields(s: _State) -> dict:
     return fields
 
 
+def _reasons_json(reasons: list) -> str:
+    """A reasons list as JSON text; most are empty (a registration clears them)."""
+    return json.dumps(reasons, ensure_ascii=False) if reasons else "[]"
+
+
 def _array_literal(values) -> str:
     """A PostgreSQL array literal of ints or applied keys (digits, ":" and "-": nothing to
     quote), passed as ONE text parameter: Django binds parameters client-side, and quoting a
@@ -865,7 +870,6 @@ class _FastIO:
         table = BankOccurrence._meta.db_table
         columns = ", ".join(_OCCURRENCE_COLUMNS)
         reasons_at = _OCCURRENCE_COLUMNS.index("reasons")
-        empty = "[]"
         with (
             connection.cursor() as cursor,
             connection.wrap_database_errors,
@@ -875,7 +879,7 @@ class _FastIO:
             for row in rows:
                 reasons = row[reasons_at]
                 row = list(row)
-                row[reasons_at] = json.dumps(reasons, ensure_ascii=False) if reasons else empty
+                row[reasons_at] = _reasons_json(reasons)
                 write_row(row)
 
     def update_boletos(self, states, now) -> int:
@@ -895,7 +899,7 @@ class _FastIO:
                 cursor.cursor.copy("COPY retorno_boleto_update FROM STDIN") as copy,
             ):
                 write_row = copy.write_row
-                dumps = json.dumps
+                dumps = _reasons_json
                 for s in states:
                     write_row(
                         (
