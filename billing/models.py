@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.documents import format_document, normalize_document, validate_cpf_or_cnpj
 from portal.formats import date_br, day_month_br, time_br
-from portal.models import MerchantOwnedModel
+from portal.models import MerchantOwnedModel, merchant_foreign_key
 from portal.timezones import business_localtime
 
 # The barcode carries the amount in 10 digits (centavos): R$ 99.999.999,99 at most.
@@ -560,14 +560,7 @@ class BankOccurrence(MerchantOwnedModel):
     # migration 0011 on PostgreSQL, stands for these two: it says the retorno exists AND is
     # the same merchant's (a tenancy invariant the two plain keys could not state), and it is
     # one check per ledger row at commit instead of two (100,000 of them in a big retorno).
-    merchant = models.ForeignKey(
-        "portal.Merchant",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("lojista"),
-        db_index=False,
-        db_constraint=False,
-    )
+    merchant = merchant_foreign_key(db_constraint=False)
     retorno = models.ForeignKey(
         Retorno,
         on_delete=models.PROTECT,

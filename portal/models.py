@@ -24,6 +24,21 @@ class MerchantOwnedQuerySet(models.QuerySet):
         return self.filter(merchant_id=merchant_id)
 
 
+def merchant_foreign_key(*, db_constraint: bool = True) -> models.ForeignKey:
+    """The tenant column of a MerchantOwnedModel. ``db_constraint=False`` only where a composite
+    key that includes the merchant stands for the plain one (billing.models.BankOccurrence)."""
+    # No index of its own: every tenant-owned model has a composite index or unique constraint
+    # that leads with merchant, which serves the same lookups (one index fewer per insert).
+    return models.ForeignKey(
+        "portal.Merchant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lojista"),
+        db_index=False,
+        db_constraint=db_constraint,
+    )
+
+
 class MerchantOwnedModel(TimeStampedModel):
     """Base for every tenant-owned row: a non-null, indexed merchant and a scoped queryset.
 
@@ -31,15 +46,7 @@ class MerchantOwnedModel(TimeStampedModel):
     ``for_merchant(request.merchant)`` so that another merchant's id is simply not found (404).
     """
 
-    # No index of its own: every tenant-owned model has a composite index or unique constraint
-    # that leads with merchant, which serves the same lookups (one index fewer per insert).
-    merchant = models.ForeignKey(
-        "portal.Merchant",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("lojista"),
-        db_index=False,
-    )
+    merchant = merchant_foreign_key()
 
     objects = MerchantOwnedQuerySet.as_manager()
 
