@@ -17,7 +17,7 @@ date conversions are cached (reading.money / reading.date8).
 from __future__ import annotations
 
 from billing.cnab import codes
-from billing.cnab.reading import date8, digits, integer, money
+from billing.cnab.reading import date8, digits, integer, money, overlong_but_whole
 from billing.cnab.records import (
     PAYMENT_KINDS,
     REJECTION_KINDS,
@@ -93,7 +93,7 @@ def _direction(lines: list[str], first: int, header: str) -> str:
 
 def parse(lines: list[str], first: int) -> ParsedFile:
     raw_header = lines[first]
-    if len(raw_header) > WIDTH + 1 and raw_header[WIDTH:].strip():
+    if len(raw_header) > WIDTH and not overlong_but_whole(raw_header, WIDTH):
         raise _too_long(first + 1, len(raw_header))
     if len(raw_header.rstrip()) < 143:
         raise CnabError("arquivo truncado: cabeçalho de arquivo incompleto")
@@ -289,8 +289,8 @@ def _read_retorno(lines: list[str], first: int, parsed: ParsedFile, occurrences:
                 if not line.strip():
                     continue
                 line = line.ljust(WIDTH)
-            elif length == WIDTH + 1 or not line[WIDTH:].strip():
-                line = line[:WIDTH]  # one extra character, or blanks padded past 240
+            elif overlong_but_whole(line, WIDTH):
+                line = line[:WIDTH]
             else:
                 raise _too_long(index + 1, length)
         records += 1
@@ -374,10 +374,10 @@ def _read_remessa(lines: list[str], first: int, parsed: ParsedFile) -> int:
             if not line.strip():
                 continue
             line = line.ljust(WIDTH)
-        elif length == WIDTH + 1 or (length > WIDTH and not line[WIDTH:].strip()):
-            line = line[:WIDTH]  # one extra character, or blanks padded past 240
         elif length > WIDTH:
-            raise _too_long(index + 1, length)
+            if not overlong_but_whole(line, WIDTH):
+                raise _too_long(index + 1, length)
+            line = line[:WIDTH]
         records += 1
         kind = line[7]
         if kind == "3":

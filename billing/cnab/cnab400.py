@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing.cnab import codes
-from billing.cnab.reading import date6, digits, integer, money
+from billing.cnab.reading import date6, digits, integer, money, overlong_but_whole
 from billing.cnab.records import (
     PAYMENT_KINDS,
     REJECTION_KINDS,
@@ -125,7 +125,7 @@ def _record(lines: list[str], index: int, *, header: bool = False) -> str | None
         return line
     if not line.strip():
         return None
-    if length == WIDTH + 1 or (length > WIDTH and not line[WIDTH:].strip()):
+    if length > WIDTH and overlong_but_whole(line, WIDTH):
         return line[:WIDTH]
     if header and _HEADER_READ <= length < WIDTH:
         return line.ljust(WIDTH)

@@ -79,6 +79,12 @@ def digits(field: str) -> str:
     return "".join(ch for ch in field if ch.isdigit() and ch.isascii())
 
 
+def overlong_but_whole(line: str, width: int) -> bool:
+    """A record longer than ``width`` that is still whole: one extra character (a 241/401
+    record), or blanks padded past the width. Anything else past it is a damaged record."""
+    return len(line) == width + 1 or not line[width:].strip()
+
+
 def decode(data: bytes) -> str:
     """Bytes -> text, refusing what is not a single-byte text file."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
