@@ -27,16 +27,22 @@ class BoletoAdmin(admin.ModelAdmin):
         "due_date",
         "amount",
         "status",
-        "registration_status",
-        "payment_status",
+        "bank__registration_status",
+        "bank__payment_status",
         "delivery_status",
         "merchant",
         "issued_at",
     ]
-    list_filter = ["status", "registration_status", "payment_status", "delivery_status", "merchant"]
+    list_filter = [
+        "status",
+        "bank__registration_status",
+        "bank__payment_status",
+        "delivery_status",
+        "merchant",
+    ]
     search_fields = ["schedule__number", "linha_digitavel", "payer__email"]
     date_hierarchy = "due_date"
-    list_select_related = ["schedule", "merchant"]
+    list_select_related = ["schedule", "merchant", "bank"]
     actions = ["simulate_payment"]
 
     @admin.action(description=_("Simular pagamento (Banco de testes)"))

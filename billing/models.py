@@ -169,77 +169,6 @@ class Boleto(MerchantOwnedModel):
     linha_digitavel = models.CharField(_("linha digitável"), max_length=47, blank=True)
     pix_payload = models.TextField(_("Pix copia e cola"), blank=True)
     pdf = models.FileField(_("PDF"), upload_to="boletos/%Y/%m/", blank=True)
-    # Registration at the bank (see Registration). The generator writes "pending" (issued) or
-    # "n/a" (skipped) itself; the database default covers every other insert.
-    registration_status = models.CharField(
-        _("registro"),
-        max_length=10,
-        choices=Registration.choices,
-        default=Registration.PENDING,
-        db_default=Registration.PENDING,
-    )
-    # The bank's reasons for a rejection: [{"code": "48", "text": "CEP inválido"}].
-    registration_reasons = models.JSONField(_("motivos da rejeição"), default=list, blank=True)
-    # No index on either remessa: nothing looks boletos up by remessa (remessas are never
-    # deleted), and every index is one more write in each retorno's bulk UPDATE.
-    registration_remessa = models.ForeignKey(
-        "billing.Remessa",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("remessa do registro"),
-        db_index=False,
-    )
-    registered_at = models.DateTimeField(_("registrado em"), null=True, blank=True)
-    # Payment, from the bank's retorno. Amounts as the bank reported them: a payment different
-    # from the issued amount is recorded, never "fixed".
-    payment_status = models.CharField(
-        _("pagamento"),
-        max_length=20,
-        choices=Payment.choices,
-        default=Payment.OPEN,
-        db_default=Payment.OPEN,
-    )
-    amount_paid = models.DecimalField(
-        _("valor pago"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    amount_credited = models.DecimalField(
-        _("valor creditado"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    bank_fee = models.DecimalField(
-        _("tarifa"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    interest_fine = models.DecimalField(
-        _("juros e multa"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    discount = models.DecimalField(
-        _("desconto"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    paid_on = models.DateField(_("pago em"), null=True, blank=True)
-    credited_on = models.DateField(_("creditado em"), null=True, blank=True)
-    written_off_on = models.DateField(_("baixado em"), null=True, blank=True)
-    # A pending instruction to the bank (write-off when the schedule is cancelled).
-    instruction = models.CharField(
-        _("instrução"), max_length=10, choices=Instruction.choices, default="", blank=True
-    )
-    instruction_status = models.CharField(
-        _("situação da instrução"),
-        max_length=10,
-        choices=InstructionStatus.choices,
-        default="",
-        blank=True,
-    )
-    instruction_remessa = models.ForeignKey(
-        "billing.Remessa",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("remessa da instrução"),
-        db_index=False,
-    )
-    instruction_reasons = models.JSONField(_("motivos da instrução"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("boleto")
@@ -261,33 +190,6 @@ class Boleto(MerchantOwnedModel):
                 | (~Q(delivery_status="retry") & Q(next_attempt_at__isnull=True)),
                 name="boleto_retry_has_time",
             ),
-            # Only issued boletos go to the bank.
-            models.CheckConstraint(
-                condition=(Q(status="skipped") & Q(registration_status="n/a"))
-                | (Q(status="issued") & ~Q(registration_status="n/a")),
-                name="boleto_registration_issued_only",
-            ),
-            models.CheckConstraint(
-                condition=Q(registration_status__in=["n/a", "pending", "registered", "rejected"]),
-                name="boleto_registration_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    payment_status__in=["open", "paid", "written_off", "paid_after_write_off"]
-                ),
-                name="boleto_payment_known",
-            ),
-            # A payment is recorded with what was paid and when.
-            models.CheckConstraint(
-                condition=~Q(payment_status__in=["paid", "paid_after_write_off"])
-                | Q(amount_paid__isnull=False, paid_on__isnull=False),
-                name="boleto_paid_has_amount",
-            ),
-            models.CheckConstraint(
-                condition=(Q(instruction="") & Q(instruction_status=""))
-                | (~Q(instruction="") & ~Q(instruction_status="")),
-                name="boleto_instruction_has_status",
-            ),
             # A nosso número identifies one boleto of the merchant's account at the bank.
             models.UniqueConstraint(
                 fields=["merchant", "nosso_numero"],
@@ -303,23 +205,6 @@ class Boleto(MerchantOwnedModel):
                 name="boleto_merchant_issued",
             ),
             models.Index(fields=["merchant", "delivery_status"], name="boleto_merchant_delivery"),
-            # The remessa's scan (boletos to register) and the boleto list's filters.
-            models.Index(
-                fields=["merchant", "registration_status"],
-                condition=Q(status="issued"),
-                name="boleto_merchant_registration",
-            ),
-            # Open / overdue / paid counts and filters (dashboard, boleto list).
-            models.Index(
-                fields=["merchant", "payment_status", "due_date"],
-                condition=Q(status="issued"),
-                name="boleto_merchant_payment",
-            ),
-            models.Index(
-                fields=["merchant", "instruction_status"],
-                condition=Q(instruction_status="pending"),
-                name="boleto_instruction_pending",
-            ),
             # The per-minute retry job's scan: retries whose time has come.
             models.Index(
                 fields=["next_attempt_at"],
@@ -337,8 +222,8 @@ class Boleto(MerchantOwnedModel):
         only boletos worth sending again)."""
         return (
             self.status == self.Status.ISSUED
-            and self.registration_status != self.Registration.REJECTED
-            and self.payment_status == self.Payment.OPEN
+            and self.bank.registration_status != self.Registration.REJECTED
+            and self.bank.payment_status == self.Payment.OPEN
         )
 
     @property
@@ -354,6 +239,145 @@ class Boleto(MerchantOwnedModel):
                 "time": time_br(at),
             }
         return self.get_delivery_status_display()
+
+
+class BoletoBank(MerchantOwnedModel):
+    """A boleto's state at the bank: registration, payment and instructions, one row per boleto.
+
+    Kept out of the boleto's own row on purpose. A retorno rewrites these fields for every
+    title it reports (100,000 in one file), and their states are indexed for the lists' filters:
+    in the wide boleto row (payer and beneficiary snapshots, ten indexes) each such change rewrote
+    the whole row and every index; here it rewrites ~150 bytes and three indexes
+    (docs/benchmarks.md, issue 12). The row is made by the database with its boleto (a trigger,
+    billing/migrations/0012), so a boleto without one cannot exist.
+    """
+
+    boleto = models.OneToOneField(
+        Boleto,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="bank",
+        verbose_name=_("boleto"),
+    )
+    # A copy of the boleto's due date (immutable once issued: it is in the barcode), for the
+    # open / overdue index below.
+    due_date = models.DateField(_("vencimento"))
+    # Registration at the bank (see Boleto.Registration): the trigger that makes the row writes
+    # "pending" for an issued boleto and "n/a" for a skipped one, which never goes to the bank.
+    registration_status = models.CharField(
+        _("registro"),
+        max_length=10,
+        choices=Boleto.Registration.choices,
+        default=Boleto.Registration.PENDING,
+    )
+    # The bank's reasons for a rejection: [{"code": "48", "text": "CEP inválido"}].
+    registration_reasons = models.JSONField(_("motivos da rejeição"), default=list, blank=True)
+    # No index on either remessa: nothing looks boletos up by remessa (remessas are never
+    # deleted), and every index is one more write in each retorno's bulk UPDATE.
+    registration_remessa = models.ForeignKey(
+        "billing.Remessa",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("remessa do registro"),
+        db_index=False,
+    )
+    registered_at = models.DateTimeField(_("registrado em"), null=True, blank=True)
+    # Payment, from the bank's retorno. Amounts as the bank reported them: a payment different
+    # from the issued amount is recorded, never "fixed".
+    payment_status = models.CharField(
+        _("pagamento"),
+        max_length=20,
+        choices=Boleto.Payment.choices,
+        default=Boleto.Payment.OPEN,
+    )
+    amount_paid = models.DecimalField(
+        _("valor pago"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_credited = models.DecimalField(
+        _("valor creditado"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    bank_fee = models.DecimalField(
+        _("tarifa"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    interest_fine = models.DecimalField(
+        _("juros e multa"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    discount = models.DecimalField(
+        _("desconto"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    paid_on = models.DateField(_("pago em"), null=True, blank=True)
+    credited_on = models.DateField(_("creditado em"), null=True, blank=True)
+    written_off_on = models.DateField(_("baixado em"), null=True, blank=True)
+    # A pending instruction to the bank (write-off when the schedule is cancelled).
+    instruction = models.CharField(
+        _("instrução"), max_length=10, choices=Boleto.Instruction.choices, default="", blank=True
+    )
+    instruction_status = models.CharField(
+        _("situação da instrução"),
+        max_length=10,
+        choices=Boleto.InstructionStatus.choices,
+        default="",
+        blank=True,
+    )
+    instruction_remessa = models.ForeignKey(
+        "billing.Remessa",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("remessa da instrução"),
+        db_index=False,
+    )
+    instruction_reasons = models.JSONField(_("motivos da instrução"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("situação no banco")
+        verbose_name_plural = _("situações no banco")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(registration_status__in=["n/a", "pending", "registered", "rejected"]),
+                name="boleto_bank_registration_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    payment_status__in=["open", "paid", "written_off", "paid_after_write_off"]
+                ),
+                name="boleto_bank_payment_known",
+            ),
+            # A payment is recorded with what was paid and when.
+            models.CheckConstraint(
+                condition=~Q(payment_status__in=["paid", "paid_after_write_off"])
+                | Q(amount_paid__isnull=False, paid_on__isnull=False),
+                name="boleto_bank_paid_has_amount",
+            ),
+            models.CheckConstraint(
+                condition=(Q(instruction="") & Q(instruction_status=""))
+                | (~Q(instruction="") & ~Q(instruction_status="")),
+                name="boleto_bank_instruction_has_status",
+            ),
+        ]
+        indexes = [
+            # The remessa's scan (boletos to register) and the boleto list's filters.
+            # No partial predicate on these two: a query would have to restate it to use them
+            # (skipped boletos, the only "n/a" rows, are few).
+            models.Index(
+                fields=["merchant", "registration_status"], name="boleto_bank_merchant_reg"
+            ),
+            # Open / overdue / paid counts and filters (dashboard, boleto list).
+            models.Index(
+                fields=["merchant", "payment_status", "due_date"], name="boleto_bank_merchant_pay"
+            ),
+            models.Index(
+                fields=["merchant", "instruction_status"],
+                condition=Q(instruction_status="pending"),
+                name="boleto_bank_instr_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.boleto_id}: {self.registration_status}/{self.payment_status}"
 
 
 class CollectionChannel(models.TextChoices):

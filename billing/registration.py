@@ -36,6 +36,7 @@ from billing.models import (
     BankAttention,
     BankCollection,
     Boleto,
+    BoletoBank,
     CollectionChannel,
     Remessa,
     Retorno,
@@ -189,7 +190,7 @@ def registration_request(*, boleto_ids_by_merchant: dict) -> int:
     for merchant_id, boleto_id in Boleto.objects.filter(
         pk__in=[int(i) for ids in boleto_ids_by_merchant.values() for i in ids],
         merchant_id__in=merchant_ids,
-        registration_status=Boleto.Registration.REGISTERED,
+        bank__registration_status=Boleto.Registration.REGISTERED,
         delivery_status=Boleto.DeliveryStatus.PENDING,
     ).values_list("merchant_id", "pk"):
         known_ids.setdefault(merchant_id, []).append(boleto_id)
@@ -245,15 +246,14 @@ def registrations_sweep(*, now=None) -> int:
     test_bank = BankCollection.objects.filter(channel=CollectionChannel.TEST_BANK).values(
         "merchant_id"
     )
-    lost_entries = Boleto.objects.filter(
+    lost_entries = BoletoBank.objects.filter(
         merchant_id__in=test_bank,
-        status=Boleto.Status.ISSUED,
         registration_status=Boleto.Registration.PENDING,
         registration_remessa__isnull=True,
         instruction=Boleto.Instruction.NONE,
-        issued_at__lt=cutoff,
+        boleto__issued_at__lt=cutoff,
     ).values_list("merchant_id", flat=True)
-    lost_write_offs = Boleto.objects.filter(
+    lost_write_offs = BoletoBank.objects.filter(
         merchant_id__in=test_bank,
         instruction=Boleto.Instruction.WRITE_OFF,
         instruction_status=Boleto.InstructionStatus.PENDING,
@@ -276,8 +276,7 @@ def registrations_overdue_alert(*, today: date | None = None) -> int:
     announced = 0
     alert_days = dict(BankCollection.objects.values_list("merchant_id", "registration_alert_days"))
     rows = (
-        Boleto.objects.filter(
-            status=Boleto.Status.ISSUED,
+        BoletoBank.objects.filter(
             registration_status=Boleto.Registration.PENDING,
             registration_remessa__isnull=False,
             instruction=Boleto.Instruction.NONE,

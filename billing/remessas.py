@@ -35,7 +35,8 @@ from django.utils import timezone
 
 from billing.cnab.remessa import RemessaTitle
 from billing.connectors import connector_for, remessa_account
-from billing.models import BankCollection, Boleto, CollectionChannel, Remessa
+from billing.models import BankCollection, Boleto, BoletoBank, CollectionChannel, Remessa
+from billing.selectors import bank_q
 from billing.services import bank_collection_get
 from portal.logs import log_decision
 from portal.models import Merchant
@@ -134,22 +135,23 @@ def _titles(rows, *, movement: str, merchant: Merchant, write_off_days) -> list[
 
 
 def _bulk_update(ids: list[int], **values) -> int:
-    """UPDATE the boletos ``ids`` with ``values``: one statement over an id array on PostgreSQL
-    (no 100,000-parameter IN list), chunks elsewhere."""
+    """UPDATE the bank state of the boletos ``ids`` with ``values``: one statement over an id
+    array on PostgreSQL (no 100,000-parameter IN list), chunks elsewhere."""
     if not ids:
         return 0
     if connection.vendor == "postgresql":
-        columns = ", ".join(f"{Boleto._meta.get_field(name).column} = %s" for name in values)
+        meta = BoletoBank._meta
+        columns = ", ".join(f"{meta.get_field(name).column} = %s" for name in values)
         params = [getattr(value, "pk", value) for value in values.values()]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {Boleto._meta.db_table} SET {columns} WHERE id = ANY(%s)",  # noqa: S608
+                f"UPDATE {meta.db_table} SET {columns} WHERE boleto_id = ANY(%s)",  # noqa: S608
                 [*params, ids],
             )
             return cursor.rowcount
     updated = 0
     for start in range(0, len(ids), 500):
-        updated += Boleto.objects.filter(pk__in=ids[start : start + 500]).update(**values)
+        updated += BoletoBank.objects.filter(pk__in=ids[start : start + 500]).update(**values)
     return updated
 
 
@@ -174,21 +176,23 @@ def _generate_locked(
     """The remessa of everything not yet sent; the caller holds the collection row's lock."""
     connector = connector_for(merchant=merchant, collection=collection)
     account = remessa_account(merchant=merchant, collection=collection)
-    issued = Boleto.objects.filter(merchant_id=merchant.pk, status=Boleto.Status.ISSUED)
+    issued = Boleto.objects.filter(
+        bank_q(merchant), merchant_id=merchant.pk, status=Boleto.Status.ISSUED
+    )
     entry_rows = list(
         _title_rows(
             issued.filter(
-                registration_status=Boleto.Registration.PENDING,
-                registration_remessa__isnull=True,
-                instruction=Boleto.Instruction.NONE,
+                bank__registration_status=Boleto.Registration.PENDING,
+                bank__registration_remessa__isnull=True,
+                bank__instruction=Boleto.Instruction.NONE,
             )
         )
     )
     write_off_rows = list(
         _title_rows(
             issued.filter(
-                instruction=Boleto.Instruction.WRITE_OFF,
-                instruction_status=Boleto.InstructionStatus.PENDING,
+                bank__instruction=Boleto.Instruction.WRITE_OFF,
+                bank__instruction_status=Boleto.InstructionStatus.PENDING,
             )
         )
     )
@@ -344,10 +348,10 @@ def boletos_write_off_request(*, merchant_id: int, schedule_id: int, now=None) -
     bank_collection_get(merchant=merchant)
     with transaction.atomic():
         collection = BankCollection.objects.select_for_update().get(merchant_id=merchant_id)
-        open_boletos = Boleto.objects.filter(
+        open_boletos = BoletoBank.objects.filter(
             merchant_id=merchant_id,
-            schedule_id=schedule_id,
-            status=Boleto.Status.ISSUED,
+            boleto__schedule_id=schedule_id,
+            boleto__status=Boleto.Status.ISSUED,
             payment_status=Boleto.Payment.OPEN,
             instruction=Boleto.Instruction.NONE,
         )

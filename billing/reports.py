@@ -14,6 +14,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from billing.models import Boleto
+from billing.selectors import bank_q
 from portal.timezones import business_day_start, business_today, business_tz
 
 PAID_STATES = (Boleto.Payment.PAID, Boleto.Payment.PAID_AFTER_WRITE_OFF)
@@ -81,19 +82,28 @@ def boleto_months(*, merchant_id: int, months: int = 12, today: date | None = No
     for row in by_issue:
         figures.setdefault(_month_key(row.pop("month")), {}).update(row)
 
+    banked = issued.filter(bank_q(merchant_id))
     by_payment = (
-        issued.filter(payment_status__in=PAID_STATES, paid_on__gte=first, paid_on__lte=today)
-        .annotate(month=TruncMonth("paid_on"))
+        banked.filter(
+            bank__payment_status__in=PAID_STATES,
+            bank__paid_on__gte=first,
+            bank__paid_on__lte=today,
+        )
+        .annotate(month=TruncMonth("bank__paid_on"))
         .values("month")
-        .annotate(paid=Count("id"), paid_amount=Sum("amount_paid"))
+        .annotate(paid=Count("id"), paid_amount=Sum("bank__amount_paid"))
     )
     for row in by_payment:
         figures.setdefault(_month_key(row.pop("month")), {}).update(row)
 
     by_due = (
-        issued.filter(payment_status=Boleto.Payment.OPEN, due_date__gte=first, due_date__lt=today)
-        .exclude(registration_status=Boleto.Registration.REJECTED)
-        .annotate(month=TruncMonth("due_date"))
+        banked.filter(
+            bank__payment_status=Boleto.Payment.OPEN,
+            bank__due_date__gte=first,
+            bank__due_date__lt=today,
+        )
+        .exclude(bank__registration_status=Boleto.Registration.REJECTED)
+        .annotate(month=TruncMonth("bank__due_date"))
         .values("month")
         .annotate(overdue=Count("id"))
     )
@@ -136,10 +146,11 @@ def boletos_needing_attention(*, merchant_id: int, limit: int = 5) -> list[Bolet
     return list(
         Boleto.objects.for_merchant(merchant_id)
         .filter(
-            Q(registration_status=Boleto.Registration.REJECTED)
-            | Q(payment_status=Boleto.Payment.PAID_AFTER_WRITE_OFF),
+            Q(bank__registration_status=Boleto.Registration.REJECTED)
+            | Q(bank__payment_status=Boleto.Payment.PAID_AFTER_WRITE_OFF),
+            bank_q(merchant_id),
             status=Boleto.Status.ISSUED,
         )
-        .select_related("schedule")
-        .order_by("-updated_at", "-id")[:limit]
+        .select_related("schedule", "bank")
+        .order_by("-bank__updated_at", "-id")[:limit]
     )

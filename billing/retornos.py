@@ -55,7 +55,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.cnab.records import CnabError, Kind, ParsedFile
 from billing.connectors import BankConnector, connector_for, remessa_account
-from billing.models import BankAttention, BankOccurrence, Boleto, Retorno
+from billing.models import BankAttention, BankOccurrence, Boleto, BoletoBank, Retorno
 from billing.services import bank_collection_get
 from billing.signals import bank_attention, boletos_registered_on_commit
 from portal.formats import date_br
@@ -410,6 +410,8 @@ class _State:
         "instruction",
         "instruction_status",
     )
+    # The same through the ORM: the bank fields live in BoletoBank (boleto.bank).
+    LOOKUPS = tuple(c if c in ("id", "amount") else f"bank__{c}" for c in COLUMNS)
 
     def __init__(self, row) -> None:
         (
@@ -756,13 +758,13 @@ class _PlainIO:
     def load_by_nosso_numero(self, merchant_id, numbers):
         for chunk in _chunks(numbers):
             rows = Boleto.objects.filter(merchant_id=merchant_id, nosso_numero__in=chunk)
-            for row in rows.values_list("nosso_numero", *_State.COLUMNS):
+            for row in rows.values_list("nosso_numero", *_State.LOOKUPS):
                 yield row[0], row[1:]
 
     def load_by_ids(self, merchant_id, ids):
         for chunk in _chunks(ids):
             rows = Boleto.objects.filter(merchant_id=merchant_id, pk__in=chunk)
-            yield from rows.values_list(*_State.COLUMNS)
+            yield from rows.values_list(*_State.LOOKUPS)
 
     def existing_keys(self, merchant_id, keys):
         found = set()
@@ -786,7 +788,7 @@ class _PlainIO:
             fields = _update_fields(s)
             fields["updated_at"] = now
             reg, pay, instruction, instr = s.orig
-            updated += Boleto.objects.filter(
+            updated += BoletoBank.objects.filter(
                 pk=s.id,
                 registration_status=reg,
                 payment_status=pay,
@@ -833,14 +835,15 @@ def _array_literal(values) -> str:
 class _FastIO:
     """PostgreSQL: one query per step whatever the file's size (arrays, COPY, UPDATE ... FROM)."""
 
-    _SELECT = ", ".join(f"b.{c}" for c in _State.COLUMNS)
+    _SELECT = ", ".join(f"b.{c}" if c in ("id", "amount") else f"k.{c}" for c in _State.COLUMNS)
+    _FROM = "billing_boleto b JOIN billing_boletobank k ON k.boleto_id = b.id"
 
     def load_by_nosso_numero(self, merchant_id, numbers):
         if not numbers:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT b.nosso_numero, {self._SELECT} FROM billing_boleto b"  # noqa: S608
+                f"SELECT b.nosso_numero, {self._SELECT} FROM {self._FROM}"  # noqa: S608
                 " WHERE b.merchant_id = %s AND b.nosso_numero = ANY(%s::bigint[])",
                 [merchant_id, _array_literal(numbers)],
             )
@@ -849,7 +852,7 @@ class _FastIO:
     def load_by_ids(self, merchant_id, ids):
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {self._SELECT} FROM billing_boleto b"  # noqa: S608
+                f"SELECT {self._SELECT} FROM {self._FROM}"  # noqa: S608
                 " WHERE b.merchant_id = %s AND b.id = ANY(%s::bigint[])",
                 [merchant_id, _array_literal(ids)],
             )
@@ -922,7 +925,7 @@ class _FastIO:
                         )
                     )
             cursor.execute(
-                "UPDATE billing_boleto b SET registration_status = u.reg,"
+                "UPDATE billing_boletobank b SET registration_status = u.reg,"
                 " registration_reasons = COALESCE(u.reg_reasons, b.registration_reasons),"
                 " registered_at = u.registered_at, payment_status = u.pay,"
                 " amount_paid = u.amount_paid, amount_credited = u.amount_credited,"
@@ -931,7 +934,7 @@ class _FastIO:
                 " written_off_on = u.written_off_on, instruction_status = u.instr,"
                 " instruction_reasons = COALESCE(u.instr_reasons, b.instruction_reasons),"
                 " updated_at = %s"
-                " FROM retorno_boleto_update u WHERE b.id = u.id"
+                " FROM retorno_boleto_update u WHERE b.boleto_id = u.id"
                 " AND b.registration_status = u.old_reg AND b.payment_status = u.old_pay"
                 " AND b.instruction = u.old_instruction AND b.instruction_status = u.old_instr",
                 [now],

@@ -128,9 +128,13 @@ class BoletoListView(MerchantRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filters = selectors.boleto_list_params(self.request.GET)
-        queryset = selectors.boleto_list_filtered(merchant=self.request.merchant, **filters.query)
+        merchant = self.request.merchant
+        queryset = selectors.boleto_list_filtered(merchant=merchant, **filters.query)
         paginator = DeferredJoinPaginator(
-            queryset, 50, rows=Boleto.objects.select_related("schedule")
+            queryset,
+            50,
+            rows=Boleto.objects.select_related("schedule", "bank"),
+            count=selectors.boleto_list_count(merchant=merchant, **filters.query),
         )
         context.update(
             page=paginator.get_page(self.request.GET.get("page")),

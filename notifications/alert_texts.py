@@ -85,7 +85,7 @@ def bank_alert_subject(*, kind: str, schedule_number) -> str:
 def bank_alert_diagnostic(*, kind: str, boleto, detail: dict) -> str:
     """What the bank said, in plain Portuguese, for the banner and the email (one line)."""
     if kind == "registration_rejected":
-        reasons = boleto.registration_reasons or detail.get("reasons") or []
+        reasons = boleto.bank.registration_reasons or detail.get("reasons") or []
         if isinstance(reasons, str):
             return reasons
         texts = [
@@ -97,8 +97,9 @@ def bank_alert_diagnostic(*, kind: str, boleto, detail: dict) -> str:
         ]
         return "; ".join(texts) or str(_("o banco não informou o motivo"))
     if kind in ("paid_after_write_off", "amount_differs"):
-        paid = boleto.amount_paid if boleto.amount_paid is not None else detail.get("amount_paid")
-        paid_on = boleto.paid_on or detail.get("paid_on") or detail.get("occurred_on")
+        bank = boleto.bank
+        paid = bank.amount_paid if bank.amount_paid is not None else detail.get("amount_paid")
+        paid_on = bank.paid_on or detail.get("paid_on") or detail.get("occurred_on")
         params = {
             "issued": format_brl(boleto.amount),
             "paid": format_brl(Decimal(str(paid))) if paid is not None else "-",

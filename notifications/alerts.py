@@ -55,7 +55,7 @@ def bank_attention_receiver(sender, *, merchant_id, boleto_id, kind, detail=None
     with transaction.atomic():
         boleto = (
             Boleto.objects.for_merchant(merchant_id)
-            .select_related("schedule")
+            .select_related("schedule", "bank")
             .filter(pk=boleto_id)
             .first()
         )

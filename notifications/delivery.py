@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
-from billing.models import Boleto
+from billing.models import Boleto, BoletoBank
 from notifications import policy
 from notifications.classifier import classify
 from notifications.models import EmailEvent, MerchantAlert, OutboundEmail
@@ -64,7 +64,7 @@ def delivery_hand_off(*, merchant_id: int, boleto_ids: list[int]) -> int:
         pk__in=boleto_ids,
         status=Boleto.Status.ISSUED,
         delivery_status=Boleto.DeliveryStatus.PENDING,
-        registration_status=Boleto.Registration.REGISTERED,
+        bank__registration_status=Boleto.Registration.REGISTERED,
     )
     ids = list(pending.values_list("pk", flat=True))
     now = timezone.now()
@@ -234,7 +234,7 @@ def delivery_sweep(*, now=None) -> dict[str, int]:
     for merchant_id, boleto_id in Boleto.objects.filter(
         status=Boleto.Status.ISSUED,
         delivery_status=Boleto.DeliveryStatus.PENDING,
-        registration_status=Boleto.Registration.REGISTERED,
+        bank__registration_status=Boleto.Registration.REGISTERED,
         issued_at__lt=now - STUCK_PENDING_AFTER,
     ).values_list("merchant_id", "pk")[:10_000]:
         pending.setdefault(merchant_id, []).append(boleto_id)
@@ -322,9 +322,9 @@ RESEND_REJECTED = _lazy(
 
 def _not_payable(boleto: Boleto) -> ValidationError:
     """Why an issued boleto that is not Boleto.payable cannot be resent."""
-    if boleto.payment_status == Boleto.Payment.WRITTEN_OFF:
+    if boleto.bank.payment_status == Boleto.Payment.WRITTEN_OFF:
         return ValidationError(RESEND_WRITTEN_OFF, code="written_off")
-    if boleto.payment_status != Boleto.Payment.OPEN:
+    if boleto.bank.payment_status != Boleto.Payment.OPEN:
         return ValidationError(RESEND_PAID, code="paid")
     return ValidationError(RESEND_REJECTED, code="rejected")
 
@@ -352,6 +352,9 @@ def boleto_resend(*, merchant_id: int, schedule_id: int, boleto_id: int, actor=N
             .select_for_update()
             .get(pk=boleto_id, schedule_id=schedule.pk)
         )
+        # Its bank row too (a reverse one-to-one cannot be locked through the join): a retorno
+        # applying a payment meanwhile waits for this decision.
+        boleto.bank = BoletoBank.objects.select_for_update().get(pk=boleto.pk)
         if schedule.status not in DELIVERING_STATUSES:
             raise ValidationError(RESEND_SCHEDULE_NOT_ACTIVE, code="not_active")
         if boleto.status != Boleto.Status.ISSUED:

@@ -462,9 +462,6 @@ def _insert_generic(
                 if row.issued
                 else Boleto.DeliveryStatus.NOT_APPLICABLE
             ),
-            registration_status=(
-                Boleto.Registration.PENDING if row.issued else Boleto.Registration.NOT_APPLICABLE
-            ),
             issued_at=now,
             payer=row.payer,
             beneficiary=beneficiaries[row.merchant_id],
@@ -493,7 +490,6 @@ _COMPUTED_COLUMNS = (
     "amount",
     "status",
     "delivery_status",
-    "registration_status",
     "issued_at",
     "payer",
     "beneficiary",
@@ -517,16 +513,10 @@ def _constant_columns() -> tuple[tuple[str, ...], tuple]:
 
 
 _json_dumps = json.JSONEncoder().encode  # what JSONField stores: json.dumps with no options
-_ISSUED = (
-    Boleto.Status.ISSUED.value,
-    Boleto.DeliveryStatus.PENDING.value,
-    Boleto.Registration.PENDING.value,
-)
-_SKIPPED = (
-    Boleto.Status.SKIPPED.value,
-    Boleto.DeliveryStatus.NOT_APPLICABLE.value,
-    Boleto.Registration.NOT_APPLICABLE.value,
-)
+# The bank state row (registration "pending" or "n/a") is made by the database with each boleto
+# (billing.models.BoletoBank).
+_ISSUED = (Boleto.Status.ISSUED.value, Boleto.DeliveryStatus.PENDING.value)
+_SKIPPED = (Boleto.Status.SKIPPED.value, Boleto.DeliveryStatus.NOT_APPLICABLE.value)
 
 
 def _insert_postgresql(
@@ -579,7 +569,7 @@ def _insert_postgresql(
                         beneficiaries[merchant_id]
                     )
                 payer_text = payer if payer.__class__ is str else _json_dumps(payer)
-                status, delivery_status, registration_status = _ISSUED if issued else _SKIPPED
+                status, delivery_status = _ISSUED if issued else _SKIPPED
                 write_row(
                     (
                         boleto_id,
@@ -590,7 +580,6 @@ def _insert_postgresql(
                         amount,
                         status,
                         delivery_status,
-                        registration_status,
                         now,
                         payer_text,
                         beneficiary,

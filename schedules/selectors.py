@@ -203,7 +203,7 @@ def boleto_recent(*, merchant: Merchant, limit: int = 10):
     return (
         Boleto.objects.for_merchant(merchant)
         .filter(status=Boleto.Status.ISSUED)
-        .select_related("schedule")
+        .select_related("schedule", "bank")
         .order_by("-issued_at", "-id")[:limit]
     )
 
@@ -403,6 +403,7 @@ def schedule_installments(*, schedule: Schedule):
     return (
         Boleto.objects.for_merchant(schedule.merchant_id)
         .filter(schedule=schedule)
+        .select_related("bank")
         .order_by("-sequence")
     )
 

@@ -10,7 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from billing.models import Boleto, Customer
+from billing.models import Boleto, BoletoBank, Customer
 from portal.models import Membership, Merchant
 from schedules.apps import _boletos_issued_register
 from schedules.models import Schedule
@@ -119,9 +119,37 @@ def registered_at_bank(*boleto_ids: int) -> None:
     """Mark boletos registered, as the bank's 02 leaves them (billing.retornos), for tests that
     build the sending side by hand: only registered boletos are handed to delivery. The
     registration itself is tested in tests/billing/bank."""
-    Boleto.objects.filter(pk__in=boleto_ids, status=Boleto.Status.ISSUED).update(
+    BoletoBank.objects.filter(pk__in=boleto_ids, boleto__status=Boleto.Status.ISSUED).update(
         registration_status=Boleto.Registration.REGISTERED, registered_at=timezone.now()
     )
+
+
+# The fields of a boleto's bank row (BoletoBank), as tests pass them along with the boleto's own.
+BANK_FIELDS = frozenset(
+    field.name
+    for field in BoletoBank._meta.concrete_fields
+    if field.name not in ("boleto", "merchant", "due_date", "created_at", "updated_at")
+)
+
+
+def bank_set(boleto: "Boleto | int", **fields) -> None:
+    """Put a boleto's bank row in a state (the database made the row with the boleto)."""
+    BoletoBank.objects.filter(pk=getattr(boleto, "pk", boleto)).update(**fields)
+
+
+def bank_of(boleto: "Boleto | int") -> BoletoBank:
+    """A boleto's bank row as stored now."""
+    return BoletoBank.objects.get(pk=getattr(boleto, "pk", boleto))
+
+
+def boleto_create(**fields) -> Boleto:
+    """Boleto.objects.create, where bank fields (registration_status=..., payment_status=...)
+    go to the boleto's bank row."""
+    bank = {name: fields.pop(name) for name in list(fields) if name in BANK_FIELDS}
+    boleto = Boleto.objects.create(**fields)
+    if bank:
+        bank_set(boleto, **bank)
+    return boleto
 
 
 @contextmanager

@@ -126,7 +126,9 @@ def test_worker_on_redis_issues_the_installment_and_hands_it_off(worker_broker):
     # queued, or already sent (the send follows within a poll interval).
     assert wait_for(
         lambda: Boleto.objects.filter(
-            pk=boleto.pk, registration_status="registered", delivery_status__in=["queued", "sent"]
+            pk=boleto.pk,
+            bank__registration_status="registered",
+            delivery_status__in=["queued", "sent"],
         ).exists()
     )
     assert Boleto.objects.count() == 1

@@ -15,9 +15,10 @@ def payment_key(boleto: Boleto, today=None) -> str:
     skipped, or its registration was rejected and it is still open)."""
     if boleto.status != Boleto.Status.ISSUED:
         return ""
-    if boleto.payment_status != Boleto.Payment.OPEN:
-        return boleto.payment_status
-    if boleto.registration_status == Boleto.Registration.REJECTED:
+    bank = boleto.bank
+    if bank.payment_status != Boleto.Payment.OPEN:
+        return bank.payment_status
+    if bank.registration_status == Boleto.Registration.REJECTED:
         return ""
     today = today or business_today()
     return "overdue" if boleto.due_date < today else "open"
@@ -25,10 +26,11 @@ def payment_key(boleto: Boleto, today=None) -> str:
 
 @register.inclusion_tag("billing/bank_registration_state.html")
 def registration_state(boleto: Boleto):
-    reasons = [r.get("text") or r.get("code", "") for r in (boleto.registration_reasons or [])]
+    bank = boleto.bank
+    reasons = [r.get("text") or r.get("code", "") for r in (bank.registration_reasons or [])]
     return {
         "boleto": boleto,
-        "status": boleto.registration_status,
+        "status": bank.registration_status,
         "reasons": [r for r in reasons if r],
     }
 

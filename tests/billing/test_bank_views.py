@@ -22,7 +22,7 @@ from billing.selectors import boleto_payment_totals
 from billing.services import bank_collection_get
 from portal.models import MerchantChange
 from portal.timezones import business_today
-from tests.factories import MembershipFactory, ScheduleFactory
+from tests.factories import MembershipFactory, ScheduleFactory, boleto_create
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def issued(merchant, *, due_date=None, amount="120.00", **fields) -> Boleto:
         "delivery_status": Boleto.DeliveryStatus.DELIVERED,
         **fields,
     }
-    return Boleto.objects.create(
+    return boleto_create(
         merchant=merchant,
         schedule=schedule,
         sequence=1,
@@ -280,7 +280,7 @@ def test_generate_on_a_file_channel(owner_client, merchant):
     body = response.content.decode()
     assert remessa.filename in body and "Gerada pelo lojista" in body
     boleto.refresh_from_db()
-    assert boleto.registration_remessa_id == remessa.pk
+    assert boleto.bank.registration_remessa_id == remessa.pk
     download = owner_client.get(reverse("billing:remessa_download", args=[remessa.pk]))
     with remessa.file.open("rb") as handle:
         assert download.content == handle.read()
@@ -300,7 +300,7 @@ def test_upload_applies_the_retorno_and_shows_the_result(owner_client, merchant)
     assert "Pagos" in page and "R$\xa012,00" in page
     assert boleto.schedule.get_absolute_url() in page
     boleto.refresh_from_db()
-    assert boleto.payment_status == Boleto.Payment.PAID
+    assert boleto.bank.payment_status == Boleto.Payment.PAID
 
     # The same file again: nothing applied twice, a message with a link to the result.
     again = upload(owner_client, payment_retorno(merchant, boleto), name="outro-nome.ret")

@@ -51,7 +51,7 @@ def test_upload_a_retorno_and_see_the_boleto_paid(
     schedule = schedule_create(merchant, customer, due_in_days=5, amount="189.90", actor=owner)
     boleto = Boleto.objects.get(schedule=schedule, sequence=1)
     # The test bank registers at once, through a remessa and its retorno.
-    assert boleto.registration_status == Boleto.Registration.REGISTERED
+    assert boleto.bank.registration_status == Boleto.Registration.REGISTERED
     retorno_file = tmp_path / "RET-PAGAMENTO.ret"
     retorno_file.write_bytes(payment_retorno(merchant, boleto, amount_paid=Decimal("189.90")))
 

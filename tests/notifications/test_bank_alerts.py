@@ -9,7 +9,7 @@ from billing.models import BankAttention, Boleto
 from billing.signals import bank_attention, boletos_registered
 from notifications.models import MerchantAlert
 from schedules.generator import installments_issue_due
-from tests.factories import ScheduleFactory
+from tests.factories import ScheduleFactory, bank_set
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,8 @@ def boleto(merchant):
 
 
 def test_rejected_registration_alert_in_banner_and_emailed_once(boleto, owner_client):
-    Boleto.objects.filter(pk=boleto.pk).update(
+    bank_set(
+        boleto,
         registration_status="rejected",
         registration_reasons=[{"code": "48", "text": "CEP inválido"}],
     )
@@ -64,9 +65,7 @@ def test_amount_differs_alert_names_both_amounts(boleto):
     from datetime import date
     from decimal import Decimal
 
-    Boleto.objects.filter(pk=boleto.pk).update(
-        payment_status="paid", amount_paid=Decimal("10.00"), paid_on=date(2026, 3, 18)
-    )
+    bank_set(boleto, payment_status="paid", amount_paid=Decimal("10.00"), paid_on=date(2026, 3, 18))
     announce(boleto, BankAttention.AMOUNT_DIFFERS)
     alert = MerchantAlert.objects.get(boleto=boleto)
     assert alert.diagnostic == "Emitido: R$\xa0150,00; pago: R$\xa010,00 em 18/03/2026"

@@ -15,7 +15,7 @@ from billing.reports import boleto_months, delivery_health
 from portal.charts import Series, bar_chart, nice_ceiling
 from portal.timezones import business_tz
 from schedules.generator import installments_issue_due
-from tests.factories import MerchantFactory, ScheduleFactory
+from tests.factories import MerchantFactory, ScheduleFactory, bank_set
 
 SERIES = [Series("issued", "Emitidos", "#0b5cad"), Series("paid", "Pagos", "#067647")]
 
@@ -79,8 +79,8 @@ def test_one_month_counts_issued_delivered_paid_and_overdue():
     first, second, third, _ = boletos
     Boleto.objects.filter(pk=first.pk).update(delivery_status="delivered")
     Boleto.objects.filter(pk=second.pk).update(delivery_status="undelivered")
-    Boleto.objects.filter(pk=third.pk).update(
-        payment_status="paid", amount_paid=Decimal("150.00"), paid_on=date(2026, 11, 21)
+    bank_set(
+        third, payment_status="paid", amount_paid=Decimal("150.00"), paid_on=date(2026, 11, 21)
     )
     months = boleto_months(merchant_id=merchant.pk, today=date(2026, 12, 7))
     november = months[-2]
@@ -117,8 +117,9 @@ def test_the_dashboard_shows_the_chart_its_table_health_and_attention(owner_clie
 
     boletos = _issue(merchant, first_due=date(2026, 12, 20), today=date(2026, 12, 15), count=2)
     Boleto.objects.filter(pk=boletos[0].pk).update(delivery_status="delivered")
-    Boleto.objects.filter(pk=boletos[1].pk).update(
-        delivery_status="undelivered",
+    Boleto.objects.filter(pk=boletos[1].pk).update(delivery_status="undelivered")
+    bank_set(
+        boletos[1],
         registration_status="rejected",
         registration_reasons=[{"code": "48", "text": "CEP inválido"}],
     )

@@ -89,9 +89,9 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
         (s.pk, 1, "issued") for s in schedules
     )
     # Committed, and visibly waiting: "Aguardando registro", never handed off.
-    assert set(boletos.values_list("registration_status", "delivery_status", "handed_off_at")) == {
-        ("pending", "pending", None)
-    }
+    assert set(
+        boletos.values_list("bank__registration_status", "delivery_status", "handed_off_at")
+    ) == {("pending", "pending", None)}
 
     # --- Redis returns, empty ---------------------------------------------------------------
     connects = worker.output().count("Connected to redis://")
@@ -115,7 +115,7 @@ def test_redis_down_while_issuing_then_back_every_boleto_sent_exactly_once(
         what="every boleto registered and sent after the registration sweep",
         processes=[worker],
     )
-    assert set(boletos.values_list("registration_status", flat=True)) == {"registered"}
+    assert set(boletos.values_list("bank__registration_status", flat=True)) == {"registered"}
     # Sweeping again finds nothing to register nor to hand off; then the queue is drained.
     publish(registrations_sweep_task, broker)
     publish(delivery_sweep_task, broker)
@@ -144,10 +144,11 @@ def test_hand_offs_lost_with_redis_are_recovered_by_the_sweeper_and_sent_exactly
 
     One generator batch issues 2 boletos for merchant 1 and 2 for merchant 2; its single
     registration message reaches a real worker, which takes each merchant through the test
-    bank in turn. The test holds a boleto of merchant 2, so the worker registers merchant 1
-    (whose hand-off message then waits on the broker: the solo worker is busy) and blocks
-    applying merchant 2's retorno. redis-server is killed (merchant 1's hand-off is lost), the
-    row released: merchant 2 registers and its hand-off fails to publish (logged).
+    bank in turn. The test holds the bank row of a boleto of merchant 2, so the worker
+    registers merchant 1 (whose hand-off message then waits on the broker: the solo worker is
+    busy) and blocks taking merchant 2 to the bank. redis-server is killed (merchant 1's
+    hand-off is lost), the row released: merchant 2 registers and its hand-off fails to
+    publish (logged).
     """
     m1, m2 = MerchantFactory(), MerchantFactory()
     schedules = due_schedules([m1, m1, m2, m2])
@@ -161,17 +162,20 @@ def test_hand_offs_lost_with_redis_are_recovered_by_the_sweeper_and_sent_exactly
     assert private_redis.client().llen("celery") == 1  # the batch's registration request
 
     held = boletos.filter(merchant=m2).order_by("pk").first()
-    lock_session.execute(f"SELECT id FROM billing_boleto WHERE id = {held.pk} FOR UPDATE")
+    # Its bank row: the registration writes the bank state there (billing_boletobank).
+    lock_session.execute(
+        f"SELECT boleto_id FROM billing_boletobank WHERE boleto_id = {held.pk} FOR UPDATE"
+    )
     worker = processes.worker(broker)
     wait_for(
         lambda: (
-            boletos.filter(merchant=m1, registration_status="registered").count() == 2
+            boletos.filter(merchant=m1, bank__registration_status="registered").count() == 2
             and private_redis.client().llen("celery") == 1
         ),
         what="merchant 1 registered, its hand-off waiting on the broker",
         processes=[worker],
     )
-    assert not boletos.filter(merchant=m2, registration_status="registered").exists()
+    assert not boletos.filter(merchant=m2, bank__registration_status="registered").exists()
 
     # --- The outage ---------------------------------------------------------------------
     private_redis.kill()
@@ -182,7 +186,7 @@ def test_hand_offs_lost_with_redis_are_recovered_by_the_sweeper_and_sent_exactly
         processes=[worker],
     )
     assert worker.output().count(f"could not queue {HAND_OFF}") == 1  # merchant 2's hand-off
-    assert set(boletos.values_list("registration_status", "delivery_status")) == {
+    assert set(boletos.values_list("bank__registration_status", "delivery_status")) == {
         ("registered", "pending")
     }
 

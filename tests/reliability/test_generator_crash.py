@@ -176,7 +176,7 @@ def test_generator_killed_mid_batch_then_restarted_issues_and_sends_everything_e
         what="the three queued registration requests (batches 1 and 2, run 3)",
         processes=[worker],
     )
-    registered = Boleto.objects.filter(pk__in=issued, registration_status="registered")
+    registered = Boleto.objects.filter(pk__in=issued, bank__registration_status="registered")
     wait_for(
         lambda: registered.filter(delivery_status="sent").count() == registered.count() >= 7,
         what="the worker to send every boleto the queued requests registered",
@@ -200,7 +200,7 @@ def test_generator_killed_mid_batch_then_restarted_issues_and_sends_everything_e
     wait_for(lambda: task_succeeded(worker, sweep) == 2, what="two sweeps", processes=[worker])
     assert "'handed_off': 0," in worker.output()
     assert set(
-        Boleto.objects.filter(pk__in=issued).values_list("registration_status", flat=True)
+        Boleto.objects.filter(pk__in=issued).values_list("bank__registration_status", flat=True)
     ) == {"registered"}
     assert private_redis.client().llen("celery") == 0
 

@@ -580,7 +580,10 @@ def tenant_state(a: TenantA) -> dict:
         ),
         "payments": sorted(
             Boleto.objects.for_merchant(a.merchant).values_list(
-                "pk", "registration_status", "payment_status", "instruction_status"
+                "pk",
+                "bank__registration_status",
+                "bank__payment_status",
+                "bank__instruction_status",
             )
         ),
     }

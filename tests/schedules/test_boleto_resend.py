@@ -16,7 +16,7 @@ from notifications.sending import boleto_send
 from schedules.generator import installments_issue_due
 from schedules.models import ScheduleEvent
 from schedules.services import schedule_cancel, schedule_deactivate
-from tests.factories import ScheduleFactory, registered_at_bank, registration_paused
+from tests.factories import ScheduleFactory, bank_set, registered_at_bank, registration_paused
 
 TEST_ESP = {"EMAIL_BACKEND": "anymail.backends.test.EmailBackend"}
 
@@ -150,7 +150,7 @@ def test_no_resend_of_a_boleto_that_cannot_be_paid(
     client, merchant, owner, fields, message, django_capture_on_commit_callbacks
 ):
     boleto = sent_boleto(merchant)
-    Boleto.objects.filter(pk=boleto.pk).update(**fields)
+    bank_set(boleto, **fields)
     client.force_login(owner)
     page = client.get(boleto.schedule.get_absolute_url()).content.decode()
     assert "Reenviar boleto" not in page

@@ -173,7 +173,7 @@ class TestHandOff:
                 callback()
         issued = Boleto.objects.filter(status="issued")
         assert issued.count() == 2
-        assert {b.registration_status for b in issued} == {Boleto.Registration.REGISTERED}
+        assert {b.bank.registration_status for b in issued} == {Boleto.Registration.REGISTERED}
         assert all(b.handed_off_at is not None for b in issued)
         # The hand-off queued one send per boleto: emailed with its PDF, rendered and stored once.
         assert {b.delivery_status for b in issued} == {Boleto.DeliveryStatus.SENT}

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from billing.cnab.nosso_numero import file_nosso_numero
 from billing.connectors import remessa_account
-from billing.models import Boleto, TestBankTitle
+from billing.models import Boleto, BoletoBank, TestBankTitle
 from billing.registration import (
     business_days_after,
     testbank_account_key,
@@ -235,12 +235,12 @@ class Command(BaseCommand):
         if not issued:
             return
         at = self._at(day, time(0, 1))
-        Boleto.objects.filter(pk__in=[b.pk for b in issued]).update(
-            issued_at=at,
-            handed_off_at=at,
-            delivery_status=Boleto.DeliveryStatus.DELIVERED,
-            registration_status=Boleto.Registration.REGISTERED,
-            registered_at=at,
+        ids = [b.pk for b in issued]
+        Boleto.objects.filter(pk__in=ids).update(
+            issued_at=at, handed_off_at=at, delivery_status=Boleto.DeliveryStatus.DELIVERED
+        )
+        BoletoBank.objects.filter(pk__in=ids).update(
+            registration_status=Boleto.Registration.REGISTERED, registered_at=at
         )
         self._registered_at_test_bank(merchant, issued, day=day)
         OutboundEmail.objects.bulk_create(
@@ -291,13 +291,13 @@ class Command(BaseCommand):
             Boleto.objects.filter(
                 merchant=merchant,
                 status=Boleto.Status.ISSUED,
-                registration_status=Boleto.Registration.REGISTERED,
-                payment_status=Boleto.Payment.OPEN,
+                bank__registration_status=Boleto.Registration.REGISTERED,
+                bank__payment_status=Boleto.Payment.OPEN,
                 due_date__lt=today,
             ).values_list("pk", "amount", "due_date", "nosso_numero")
         )
         for pk, amount, due_date, _ in due:
-            Boleto.objects.filter(pk=pk).update(
+            BoletoBank.objects.filter(pk=pk).update(
                 payment_status=Boleto.Payment.PAID,
                 amount_paid=amount,
                 amount_credited=amount,
@@ -323,8 +323,8 @@ class Command(BaseCommand):
             Boleto.objects.filter(
                 merchant=merchant,
                 status=Boleto.Status.ISSUED,
-                registration_status=Boleto.Registration.REGISTERED,
-                payment_status=Boleto.Payment.OPEN,
+                bank__registration_status=Boleto.Registration.REGISTERED,
+                bank__payment_status=Boleto.Payment.OPEN,
                 schedule__status=ScheduleStatus.ACTIVE,
             )
             .order_by("due_date", "pk")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from billing.cnab.nosso_numero import file_nosso_numero
 from billing.connectors import connector_for, remessa_account
-from billing.models import Boleto
+from billing.models import Boleto, BoletoBank
 from billing.retornos import retorno_import
 from billing.services import bank_collection_get
 from schedules.generator import installments_issue_due
@@ -68,7 +68,7 @@ def import_file(merchant, data: bytes, name: str = "retorno.ret", source: str = 
 def boleto_state(boleto_ids) -> list[tuple]:
     """Every bank field of these boletos, for before/after comparisons."""
     return list(
-        Boleto.objects.filter(pk__in=list(boleto_ids))
+        BoletoBank.objects.filter(pk__in=list(boleto_ids))
         .order_by("pk")
         .values_list(
             "pk",

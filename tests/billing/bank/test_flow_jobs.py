@@ -89,7 +89,7 @@ def test_registration_overdue_alerts_once():
 
 def test_registered_boletos_are_never_overdue(merchant):
     boleto = issue(merchant)
-    assert boleto.registration_status == Boleto.Registration.REGISTERED
+    assert boleto.bank.registration_status == Boleto.Registration.REGISTERED
     far = business_days_after(date.today(), 3)
     assert run_on_commit(registrations_overdue_alert, today=far) == 0
     assert not MerchantAlert.objects.filter(boleto=boleto).exists()

@@ -34,9 +34,9 @@ def test_issued_boleto_is_registered_by_the_test_bank_then_emailed(merchant):
     customer = CustomerFactory(merchant=merchant)
     boleto = issue(merchant, customer=customer)
 
-    assert boleto.registration_status == Boleto.Registration.REGISTERED
-    assert boleto.registered_at is not None
-    remessa = boleto.registration_remessa
+    assert boleto.bank.registration_status == Boleto.Registration.REGISTERED
+    assert boleto.bank.registered_at is not None
+    remessa = boleto.bank.registration_remessa
     assert (remessa.trigger, remessa.nsa, remessa.movements) == ("testbank", 1, {"01": 1})
     assert boleto.delivery_status == Boleto.DeliveryStatus.SENT
     assert len(customer_emails(customer)) == 1
@@ -50,7 +50,7 @@ def test_issued_boleto_is_registered_by_the_test_bank_then_emailed(merchant):
 
 def test_the_remessa_carries_the_boletos_snapshots(merchant):
     boleto = issue(merchant, amount=Decimal("123.45"))
-    remessa = boleto.registration_remessa
+    remessa = boleto.bank.registration_remessa
     data = remessa.file.open("rb").read()
     parsed = parse_file(data)
     (event,) = parsed.events
@@ -66,9 +66,9 @@ def test_the_remessa_carries_the_boletos_snapshots(merchant):
 
 
 def test_nsa_increments_and_a_remessa_stays_as_generated(merchant):
-    first = issue(merchant).registration_remessa
+    first = issue(merchant).bank.registration_remessa
     stored = first.file.open("rb").read()
-    second = issue(merchant).registration_remessa
+    second = issue(merchant).bank.registration_remessa
     assert (first.nsa, second.nsa) == (1, 2)
     assert second.filename == "REM000002_999.rem"
     first.refresh_from_db()
@@ -85,7 +85,7 @@ def test_nothing_pending_makes_no_remessa(merchant):
 
 def test_remessa_written_to_the_outbox_folder(merchant, tmp_path):
     with override_settings(BANK_OUTBOX_DIR=str(tmp_path)):
-        remessa = issue(merchant).registration_remessa
+        remessa = issue(merchant).bank.registration_remessa
     written = tmp_path / merchant.cnpj / remessa.filename
     assert written.read_bytes() == remessa.file.open("rb").read()
     assert [p.name for p in (tmp_path / merchant.cnpj).iterdir()] == [remessa.filename]
@@ -95,8 +95,8 @@ def test_rejected_registration_is_not_emailed_and_alerts_the_merchant(merchant):
     customer = CustomerFactory(merchant=merchant, address_zip="00000000")
     boleto = issue(merchant, customer=customer)
 
-    assert boleto.registration_status == Boleto.Registration.REJECTED
-    assert boleto.registration_reasons
+    assert boleto.bank.registration_status == Boleto.Registration.REJECTED
+    assert boleto.bank.registration_reasons
     assert boleto.delivery_status == Boleto.DeliveryStatus.PENDING
     assert customer_emails(customer) == []
     alert = MerchantAlert.objects.get(boleto=boleto)
@@ -115,15 +115,15 @@ def test_file_channel_boleto_waits_for_the_banks_retorno(client):
     merchant = file_channel_merchant()
     customer = CustomerFactory(merchant=merchant)
     boleto = issue(merchant, customer=customer)
-    assert boleto.registration_status == Boleto.Registration.PENDING
-    assert boleto.registration_remessa is None
+    assert boleto.bank.registration_status == Boleto.Registration.PENDING
+    assert boleto.bank.registration_remessa is None
     assert customer_emails(customer) == []
 
     remessa = run_on_commit(remessa_generate, merchant=merchant, trigger=Remessa.Trigger.MANUAL)
     assert (remessa.bank_code, remessa.layout, remessa.movements) == ("001", "cnab240", {"01": 1})
     assert remessa.filename == "REM000001_001.rem"
     boleto.refresh_from_db()
-    assert boleto.registration_remessa == remessa
+    assert boleto.bank.registration_remessa == remessa
     assert boleto.delivery_status == Boleto.DeliveryStatus.PENDING
     assert customer_emails(customer) == []
 
@@ -153,7 +153,7 @@ def test_file_channel_boleto_waits_for_the_banks_retorno(client):
     ).build()
     run_on_commit(retorno_import, merchant=merchant, data=data, filename="ret.ret", source="upload")
     boleto.refresh_from_db()
-    assert boleto.registration_status == Boleto.Registration.REGISTERED
+    assert boleto.bank.registration_status == Boleto.Registration.REGISTERED
     assert boleto.delivery_status == Boleto.DeliveryStatus.SENT
     assert len(customer_emails(customer)) == 1
 
@@ -175,10 +175,10 @@ def test_sweep_registers_test_bank_boletos_whose_task_was_lost(merchant):
     # The registration task is lost (broker down at commit): the boleto stays pending.
     with registration_paused():
         boleto = issue(merchant)
-    assert boleto.registration_status == Boleto.Registration.PENDING
+    assert boleto.bank.registration_status == Boleto.Registration.PENDING
     assert run_on_commit(registrations_sweep) == 0  # too recent: its task may still run
     Boleto.objects.filter(pk=boleto.pk).update(issued_at=boleto.issued_at - timedelta(minutes=11))
     assert run_on_commit(registrations_sweep) == 1
     boleto.refresh_from_db()
-    assert boleto.registration_status == Boleto.Registration.REGISTERED
+    assert boleto.bank.registration_status == Boleto.Registration.REGISTERED
     assert boleto.delivery_status == Boleto.DeliveryStatus.SENT

@@ -31,18 +31,18 @@ def pay(boleto, *args) -> dict:
 
 def test_cancel_writes_off_a_registered_boleto_at_the_test_bank_at_once(merchant):
     boleto = issue(merchant)
-    assert boleto.registration_status == Boleto.Registration.REGISTERED
+    assert boleto.bank.registration_status == Boleto.Registration.REGISTERED
 
     run_on_commit(schedule_cancel, schedule=boleto.schedule)
 
     boleto.refresh_from_db()
-    remessa = boleto.instruction_remessa
+    remessa = boleto.bank.instruction_remessa
     assert (remessa.nsa, remessa.movements) == (2, {"02": 1})
     (event,) = parse_file(remessa.file.open("rb").read()).events
     assert (event.occurrence, event.our_id) == ("02", f"PB{boleto.pk}")
-    assert (boleto.instruction, boleto.instruction_status) == ("write_off", "confirmed")
-    assert boleto.payment_status == Boleto.Payment.WRITTEN_OFF
-    assert boleto.written_off_on is not None
+    assert (boleto.bank.instruction, boleto.bank.instruction_status) == ("write_off", "confirmed")
+    assert boleto.bank.payment_status == Boleto.Payment.WRITTEN_OFF
+    assert boleto.bank.written_off_on is not None
     title = TestBankTitle.objects.get(our_id=f"PB{boleto.pk}")
     assert title.status == TestBankTitle.Status.WRITTEN_OFF
 
@@ -58,18 +58,21 @@ def test_cancel_on_a_file_channel_sends_the_write_off_in_the_next_remessa():
 
     sent.refresh_from_db()
     never_sent.refresh_from_db()
-    assert (sent.instruction, sent.instruction_status) == ("write_off", "pending")
+    assert (sent.bank.instruction, sent.bank.instruction_status) == ("write_off", "pending")
     # Withdrawn before any remessa carried it: never sent, nothing to write off.
-    assert (never_sent.instruction, never_sent.instruction_status) == ("write_off", "confirmed")
-    assert never_sent.instruction_remessa is None
-    assert never_sent.registration_status == Boleto.Registration.PENDING
+    assert (never_sent.bank.instruction, never_sent.bank.instruction_status) == (
+        "write_off",
+        "confirmed",
+    )
+    assert never_sent.bank.instruction_remessa is None
+    assert never_sent.bank.registration_status == Boleto.Registration.PENDING
 
     remessa = run_on_commit(remessa_generate, merchant=merchant, trigger=Remessa.Trigger.MANUAL)
     assert (remessa.nsa, remessa.movements) == (2, {"02": 1})
     (event,) = parse_file(remessa.file.open("rb").read()).events
     assert (event.occurrence, event.our_id) == ("02", f"PB{sent.pk}")
     sent.refresh_from_db()
-    assert (sent.instruction_status, sent.instruction_remessa) == ("sent", remessa)
+    assert (sent.bank.instruction_status, sent.bank.instruction_remessa) == ("sent", remessa)
     assert remessa_generate(merchant=merchant, trigger=Remessa.Trigger.MANUAL) is None
 
 
@@ -79,7 +82,7 @@ def test_automatic_write_off_days_travel_with_each_title(merchant):
     BankCollection.objects.filter(merchant=merchant).update(write_off_days=30)
     boleto = issue(merchant)
     assert TestBankTitle.objects.get(our_id=f"PB{boleto.pk}").write_off_days == 30
-    data = boleto.registration_remessa.file.open("rb").read().decode("ascii")
+    data = boleto.bank.registration_remessa.file.open("rb").read().decode("ascii")
     segment_p = next(line for line in data.splitlines() if line[13] == "P")
     assert segment_p[223:227] == "1030"  # P 224 write-off code "1", 225-227 days
 
@@ -89,10 +92,10 @@ def test_testbank_pay_marks_the_boleto_paid(merchant):
     summary = pay(boleto)
     assert (summary["paid"], summary["amount_paid"]) == (1, "150.00")
     boleto.refresh_from_db()
-    assert boleto.payment_status == Boleto.Payment.PAID
-    assert boleto.amount_paid == Decimal("150.00")
-    assert boleto.paid_on == business_today()
-    assert boleto.credited_on > boleto.paid_on
+    assert boleto.bank.payment_status == Boleto.Payment.PAID
+    assert boleto.bank.amount_paid == Decimal("150.00")
+    assert boleto.bank.paid_on == business_today()
+    assert boleto.bank.credited_on > boleto.bank.paid_on
     assert not MerchantAlert.objects.filter(boleto=boleto).exists()
     # Paid once: the test bank refuses a second payment.
     with pytest.raises(CommandError, match="já foi pago"):
@@ -105,7 +108,7 @@ def test_testbank_pay_with_another_amount_and_date_alerts_the_merchant(merchant)
     summary = pay(boleto, "--amount", "12,50", "--date", paid_on.strftime("%d/%m/%Y"))
     assert summary["amount_paid"] == "12.50"
     boleto.refresh_from_db()
-    assert (boleto.amount_paid, boleto.paid_on) == (Decimal("12.50"), paid_on)
+    assert (boleto.bank.amount_paid, boleto.bank.paid_on) == (Decimal("12.50"), paid_on)
     alert = MerchantAlert.objects.get(boleto=boleto)
     assert alert.kind == MerchantAlert.Kind.AMOUNT_DIFFERS
     assert "R$\xa0150,00" in alert.diagnostic and "R$\xa012,50" in alert.diagnostic
@@ -118,7 +121,7 @@ def test_testbank_pay_after_write_off_is_17_and_alerts(merchant):
     summary = pay(boleto, "--amount", str(boleto.amount))
     assert summary["paid_after_write_off"] == 1
     boleto.refresh_from_db()
-    assert boleto.payment_status == Boleto.Payment.PAID_AFTER_WRITE_OFF
+    assert boleto.bank.payment_status == Boleto.Payment.PAID_AFTER_WRITE_OFF
     kinds = set(MerchantAlert.objects.filter(boleto=boleto).values_list("kind", flat=True))
     assert MerchantAlert.Kind.PAID_AFTER_WRITE_OFF in kinds
 
@@ -156,7 +159,7 @@ def test_testbank_pay_refuses_a_rejected_boleto(merchant):
     from tests.factories import CustomerFactory
 
     boleto = issue(merchant, customer=CustomerFactory(merchant=merchant, address_zip="00000000"))
-    assert boleto.registration_status == Boleto.Registration.REJECTED
+    assert boleto.bank.registration_status == Boleto.Registration.REJECTED
     with pytest.raises(CommandError, match="ainda não foi registrado"):
         call_command("testbank_pay", str(boleto.pk))
 
@@ -177,4 +180,4 @@ def test_admin_simulate_payment_action(merchant, client):
     assert response.status_code == 200
     assert "1 pagamento simulado" in response.content.decode()
     boleto.refresh_from_db()
-    assert boleto.payment_status == Boleto.Payment.PAID
+    assert boleto.bank.payment_status == Boleto.Payment.PAID

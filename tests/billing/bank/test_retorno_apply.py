@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import BankAttention, BankOccurrence, Boleto, Retorno
+from billing.models import BankAttention, BankOccurrence, Boleto, BoletoBank, Retorno
 from billing.retornos import retorno_apply, retorno_receive
 from billing.signals import bank_attention, boletos_registered
 from tests.billing.bank.retorno_helpers import (
@@ -16,7 +16,7 @@ from tests.billing.bank.retorno_helpers import (
     retorno_file,
     title,
 )
-from tests.factories import MerchantFactory
+from tests.factories import MerchantFactory, bank_of, bank_set
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +40,13 @@ def received():
 
 
 def _refresh(boletos):
-    return {b.pk: b for b in Boleto.objects.filter(pk__in=[b.pk for b in boletos])}
+    """The boletos' bank rows as stored now, by boleto id."""
+    return {s.pk: s for s in BoletoBank.objects.filter(pk__in=[b.pk for b in boletos])}
 
 
 def test_every_kind_applied(merchant, received, django_capture_on_commit_callbacks):
     b = issue_boletos(merchant, 8)
-    b[5].instruction, b[5].instruction_status = "write_off", "sent"
-    b[5].save(update_fields=["instruction", "instruction_status"])
+    bank_set(b[5], instruction="write_off", instruction_status="sent")
     data = retorno_file(
         merchant,
         [
@@ -195,7 +195,7 @@ def test_another_merchants_titles_are_never_applied(merchant, other_merchant):
     assert retorno.summary["paid"] == 1
     assert retorno.summary["not_found"] == 1
     assert boleto_state(x.pk for x in theirs) == before_theirs
-    assert Boleto.objects.get(pk=mine[0].pk).payment_status == "paid"
+    assert bank_of(mine[0]).payment_status == "paid"
     assert not BankOccurrence.objects.filter(boleto__in=theirs).exists()
 
 
@@ -214,7 +214,7 @@ def test_not_found_and_our_id_fallback(merchant):
     missing = BankOccurrence.objects.get(retorno=retorno, outcome="not_found")
     assert missing.boleto_id is None
     assert missing.nosso_numero == "77777"
-    assert Boleto.objects.get(pk=b[1].pk).payment_status == "paid"
+    assert bank_of(b[1]).payment_status == "paid"
 
 
 def test_paid_is_final_a_late_02_does_not_unpay(merchant):
@@ -229,9 +229,9 @@ def test_paid_is_final_a_late_02_does_not_unpay(merchant):
         ),
     )
     assert late.summary["ignored"] == 2
-    boleto = Boleto.objects.get(pk=b.pk)
-    assert (boleto.payment_status, boleto.registration_status) == ("paid", "registered")
-    assert boleto.amount_paid == Decimal("150.00")
+    state = bank_of(b)
+    assert (state.payment_status, state.registration_status) == ("paid", "registered")
+    assert state.amount_paid == Decimal("150.00")
 
 
 def test_17_after_write_off(merchant, received, django_capture_on_commit_callbacks):
@@ -243,10 +243,10 @@ def test_17_after_write_off(merchant, received, django_capture_on_commit_callbac
             retorno_file(merchant, [title(b, "17", occurred_on=date(2026, 3, 25))], nsa=2),
         )
     assert retorno.summary["paid_after_write_off"] == 1
-    boleto = Boleto.objects.get(pk=b.pk)
-    assert boleto.payment_status == "paid_after_write_off"
-    assert boleto.paid_on == date(2026, 3, 25)
-    assert boleto.written_off_on == date(2026, 3, 18)
+    state = bank_of(b)
+    assert state.payment_status == "paid_after_write_off"
+    assert state.paid_on == date(2026, 3, 25)
+    assert state.written_off_on == date(2026, 3, 18)
     attentions = [kw for name, kw in received if name == "attention"]
     assert [(a["boleto_id"], a["kind"]) for a in attentions] == [
         (b.pk, BankAttention.PAID_AFTER_WRITE_OFF)
@@ -263,8 +263,8 @@ def test_paid_different_from_nominal_is_recorded_as_is(merchant):
     )
     boleto = Boleto.objects.get(pk=b.pk)
     assert boleto.amount == Decimal("150.00")
-    assert boleto.amount_paid == Decimal("8.10")
-    assert boleto.discount == Decimal("141.90")
+    assert boleto.bank.amount_paid == Decimal("8.10")
+    assert boleto.bank.discount == Decimal("141.90")
     assert retorno.summary["amount_paid"] == "8.10"
 
 
@@ -279,20 +279,20 @@ def test_rejected_becomes_registered_only_by_a_later_02(merchant):
         retorno_file(merchant, [title(b, "02", occurred_on=date(2026, 3, 10))], nsa=2),
     )
     assert stale.summary["ignored"] == 1
-    assert Boleto.objects.get(pk=b.pk).registration_status == "rejected"
+    assert bank_of(b).registration_status == "rejected"
     later = import_file(
         merchant,
         retorno_file(merchant, [title(b, "02", occurred_on=date(2026, 3, 12))], nsa=3),
     )
     assert later.summary["registered"] == 1
-    boleto = Boleto.objects.get(pk=b.pk)
-    assert boleto.registration_status == "registered"
-    assert boleto.registration_reasons == []
+    state = bank_of(b)
+    assert state.registration_status == "registered"
+    assert state.registration_reasons == []
 
 
 def test_instruction_rejected_keeps_the_title(merchant):
     b = issue_boletos(merchant, 2)
-    Boleto.objects.filter(pk__in=[x.pk for x in b]).update(
+    BoletoBank.objects.filter(pk__in=[x.pk for x in b]).update(
         instruction="write_off", instruction_status="sent"
     )
     retorno = import_file(
@@ -301,11 +301,11 @@ def test_instruction_rejected_keeps_the_title(merchant):
     )
     assert retorno.summary["instruction_rejected"] == 1
     assert retorno.summary["instruction_confirmed"] == 1
-    rejected = Boleto.objects.get(pk=b[0].pk)
+    rejected = bank_of(b[0])
     assert rejected.instruction_status == "rejected"
     assert rejected.instruction_reasons
     assert rejected.payment_status == "open"
-    assert Boleto.objects.get(pk=b[1].pk).instruction_status == "confirmed"
+    assert bank_of(b[1]).instruction_status == "confirmed"
 
 
 def test_an_error_rolls_everything_back_and_can_be_retried(merchant, monkeypatch):
@@ -332,7 +332,7 @@ def test_an_error_rolls_everything_back_and_can_be_retried(merchant, monkeypatch
     assert again.pk == retorno.pk
     assert again.already_imported is False
     assert again.summary["paid"] == 1
-    assert Boleto.objects.get(pk=b[0].pk).payment_status == "paid"
+    assert bank_of(b[0]).payment_status == "paid"
 
 
 def test_receive_then_apply(merchant):

@@ -11,6 +11,7 @@ from billing.retornos import retornos_inbox_collect
 from billing.tasks import retornos_inbox_collect_task
 from portal.documents import format_document
 from tests.billing.bank.retorno_helpers import boleto_state, issue_boletos, retorno_file, title
+from tests.factories import bank_of
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_command_refusal_is_one_line_and_exit_1(merchant, tmp_path):
     assert out == ""
     assert err.strip() == ("Este retorno é do banco 237, mas sua conta de cobrança é do banco 999.")
     assert "\n" not in err.strip()
-    assert Boleto.objects.get().payment_status == "open"
+    assert Boleto.objects.get().bank.payment_status == "open"
 
 
 def test_command_unknown_merchant_and_missing_file(merchant, tmp_path):
@@ -87,8 +88,8 @@ def test_inbox_imports_moves_and_refuses(merchant, other_merchant, tmp_path):
         assert retornos_inbox_collect() == 0  # nothing left
 
     assert Retorno.objects.get().source == "inbox"
-    assert Boleto.objects.get(pk=b[0].pk).payment_status == "paid"
-    assert Boleto.objects.get(pk=b[1].pk).registration_status == "pending"
+    assert bank_of(b[0]).payment_status == "paid"
+    assert bank_of(b[1]).registration_status == "pending"
     assert (folder / "processed" / "a.ret").exists()
     assert (folder / "refused" / "b.ret").exists()
     reason = (folder / "refused" / "b.ret.txt").read_text("utf-8")

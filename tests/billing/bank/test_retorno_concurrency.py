@@ -47,8 +47,8 @@ def test_same_file_twice_at_once_is_applied_once():
     assert sorted(r.already_imported for r in results) == [False, True]
     assert all(r.summary["paid"] == 30 for r in results)
     assert BankOccurrence.objects.count() == 31
-    assert Boleto.objects.filter(payment_status="paid").count() == 30
-    assert Boleto.objects.filter(registration_status="registered").count() == 31
+    assert Boleto.objects.filter(bank__payment_status="paid").count() == 30
+    assert Boleto.objects.filter(bank__registration_status="registered").count() == 31
 
 
 def test_two_files_with_the_same_fact_at_once_apply_it_once():
@@ -64,4 +64,4 @@ def test_two_files_with_the_same_fact_at_once_apply_it_once():
     assert sorted(r.summary["paid"] for r in results) == [0, 20]
     assert sorted(r.summary["duplicates"] for r in results) == [0, 20]
     assert BankOccurrence.objects.filter(outcome="applied").count() == 20
-    assert Boleto.objects.filter(payment_status="paid").count() == 20
+    assert Boleto.objects.filter(bank__payment_status="paid").count() == 20

@@ -64,11 +64,11 @@ def test_real_retorno_imports_and_accounts_for_every_title(name):
         assert summary["paid"] == 1
         assert summary["not_found"] == 4
         paid = Boleto.objects.get(pk=boletos[0].pk)
-        assert paid.payment_status == "paid"
-        assert paid.amount_paid == parsed.events[0].amount_paid > Decimal(0)
+        assert paid.bank.payment_status == "paid"
+        assert paid.bank.amount_paid == parsed.events[0].amount_paid > Decimal(0)
     else:
         assert summary["not_found"] == len(parsed.events)
-        assert not Boleto.objects.exclude(payment_status="open").exists()
+        assert not Boleto.objects.exclude(bank__payment_status="open").exists()
 
     again = import_file(merchant, data, name=name)
     assert again.already_imported is True

@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from billing import retornos
-from billing.models import BankOccurrence, Boleto
+from billing.models import BankOccurrence, BoletoBank
 from tests.billing.bank.retorno_helpers import (
     boleto_state,
     import_file,
@@ -16,7 +16,7 @@ from tests.billing.bank.retorno_helpers import (
     retorno_file,
     title,
 )
-from tests.factories import MerchantFactory
+from tests.factories import MerchantFactory, bank_set
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 def _scenario():
     merchant = MerchantFactory()
     b = issue_boletos(merchant, 10)
-    Boleto.objects.filter(pk=b[9].pk).update(instruction="write_off", instruction_status="sent")
+    bank_set(b[9], instruction="write_off", instruction_status="sent")
     first = retorno_file(
         merchant,
         [
@@ -86,7 +86,7 @@ def _run(fast: bool, django_capture_on_commit_callbacks):
     states = [row[1:] for row in boleto_state(x.pk for x in b)]
     registered_at = [
         x.registered_at is not None
-        for x in Boleto.objects.filter(pk__in=[x.pk for x in b]).order_by("pk")
+        for x in BoletoBank.objects.filter(pk__in=[x.pk for x in b]).order_by("pk")
     ]
     summaries = (one.summary, two.summary)
     return summaries, occurrences, states, registered_at, sent

@@ -13,6 +13,7 @@ from billing.models import Boleto
 from billing.services import bank_collection_get
 from billing.testbank import TestBankPayment, testbank_payment_retorno, testbank_process_remessa
 from tests.billing.bank.retorno_helpers import TODAY, file_number, import_file, issue_boletos
+from tests.factories import bank_of
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +59,11 @@ def test_round_trip_register_then_pay(merchant):
     assert answered.summary["registered"] == 3
     assert answered.summary["rejected"] == 1
     assert answered.summary["not_found"] == 0
-    states = dict(Boleto.objects.filter(merchant=merchant).values_list("pk", "registration_status"))
+    states = dict(
+        Boleto.objects.filter(merchant=merchant).values_list("pk", "bank__registration_status")
+    )
     assert [states[x.pk] for x in b] == ["registered"] * 3 + ["rejected"]
-    assert Boleto.objects.get(pk=b[3].pk).registration_reasons
+    assert bank_of(b[3]).registration_reasons
 
     payments = [
         TestBankPayment(
@@ -96,7 +99,7 @@ def test_round_trip_register_then_pay(merchant):
     assert paid.summary["paid"] == 2
     assert paid.summary["fee"] == 1
     assert paid.summary["amount_paid"] == "303.40"
-    first = Boleto.objects.get(pk=b[0].pk)
+    first = bank_of(b[0])
     assert (first.payment_status, first.amount_paid, first.bank_fee) == (
         "paid",
         Decimal("150.00"),
@@ -104,6 +107,6 @@ def test_round_trip_register_then_pay(merchant):
     )
     assert first.amount_credited == Decimal("148.10")
     assert first.paid_on == date(2026, 3, 19)
-    second = Boleto.objects.get(pk=b[1].pk)
+    second = bank_of(b[1])
     assert second.interest_fine == Decimal("3.40")
-    assert Boleto.objects.get(pk=b[2].pk).payment_status == "open"
+    assert bank_of(b[2]).payment_status == "open"
