@@ -1,11 +1,16 @@
-"""The ledger's tenancy in the database: a BankOccurrence's retorno exists and is the same
-merchant's (one composite foreign key, migration 0011; PostgreSQL)."""
+"""The ledger's keys in the database (PostgreSQL): a BankOccurrence's retorno exists and is the
+same merchant's (one composite foreign key, migration 0011); its boleto exists, checked against
+the boleto's bank row (migration 0013)."""
+
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from billing.models import BankOccurrence, Retorno
-from tests.factories import MerchantFactory
+from billing.models import BankOccurrence, Boleto, BoletoBank, Retorno
+from tests.factories import MerchantFactory, ScheduleFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -23,7 +28,7 @@ def _retorno(merchant) -> Retorno:
     )
 
 
-def _occurrence(*, merchant, retorno_id, line=1) -> None:
+def _occurrence(*, merchant, retorno_id, line=1, boleto_id=None) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         # Deferred until commit otherwise (the test's transaction never commits).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -35,6 +40,7 @@ def _occurrence(*, merchant, retorno_id, line=1) -> None:
             occurrence="06",
             kind="paid",
             outcome=BankOccurrence.Outcome.NOT_FOUND,
+            boleto_id=boleto_id,
         )
 
 
@@ -59,3 +65,32 @@ def test_a_ledger_row_of_a_missing_retorno_is_refused():
     with pytest.raises(IntegrityError, match="occurrence_retorno_same_merchant"):
         _occurrence(merchant=merchant, retorno_id=retorno.pk + 1000)
     assert not BankOccurrence.objects.exists()
+
+
+def test_a_ledger_row_of_a_missing_boleto_is_refused():
+    merchant = MerchantFactory()
+    retorno = _retorno(merchant)
+    with pytest.raises(IntegrityError, match="occurrence_boleto_bank"):
+        _occurrence(merchant=merchant, retorno_id=retorno.pk, boleto_id=987654321)
+    assert not BankOccurrence.objects.exists()
+
+
+def test_a_boleto_with_ledger_rows_cannot_lose_its_bank_row():
+    schedule = ScheduleFactory()
+    boleto = Boleto.objects.create(
+        merchant=schedule.merchant,
+        schedule=schedule,
+        sequence=1,
+        due_date=date(2026, 4, 1),
+        amount=Decimal("10.00"),
+        status=Boleto.Status.ISSUED,
+        delivery_status=Boleto.DeliveryStatus.PENDING,
+        issued_at=timezone.now(),
+    )
+    retorno = _retorno(schedule.merchant)
+    _occurrence(merchant=schedule.merchant, retorno_id=retorno.pk, boleto_id=boleto.pk)
+    with pytest.raises(IntegrityError, match="occurrence_boleto_bank"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("DELETE FROM billing_boletobank WHERE boleto_id = %s", [boleto.pk])
+    assert BoletoBank.objects.filter(pk=boleto.pk).exists()
