@@ -276,7 +276,7 @@ def instrument() -> None:
     timed(retornos._FastIO, "load_by_nosso_numero", "SQL: match nosso numeros + load")
     timed(retornos._FastIO, "existing_keys", "SQL: applied keys lookup")
     timed(retornos._FastIO, "insert_occurrences", "SQL: COPY ledger rows")
-    timed(retornos._FastIO, "update_boletos", "SQL: COPY + UPDATE boletos")
+    timed(retornos._FastIO, "update_boletos", "SQL: COPY + UPDATE bank rows")
     timed(type(connections["default"]), "_commit", "commit (deferred FK checks)")
 
 
