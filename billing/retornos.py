@@ -26,9 +26,9 @@ A title whose fact cannot apply (a late 02 after a 06, a second 06) is recorded 
 
 On PostgreSQL the whole file is applied in a handful of set-based statements (one lookup of
 the nosso números, COPY of the ledger rows, one UPDATE of the boletos' bank rows
-(billing.models.BoletoBank) through a temporary table); elsewhere (SQLite, the dev default) by the plain ORM. Both give the same result
-(tests/billing/bank/test_retorno_paths.py); ``settings.BANK_RETORNO_FAST_PATH = False`` forces
-the plain path.
+(billing.models.BoletoBank) through a temporary table); elsewhere (SQLite, the dev default) by
+the plain ORM. Both give the same result (tests/billing/bank/test_retorno_paths.py);
+``settings.BANK_RETORNO_FAST_PATH = False`` forces the plain path.
 """
 
 from __future__ import annotations
