@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing.models import Boleto, Customer
+from billing.models import Boleto, BoletoBank, Customer
 from billing.registration import testbank_pay
 from portal.formfields import PortalModelForm
 
@@ -15,6 +15,24 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "document", "email"]
     list_filter = ["merchant"]
     raw_id_fields = ["merchant"]
+
+
+class BoletoBankInline(admin.StackedInline):
+    """The boleto's state at the bank, on its page (read-only: only retornos change it)."""
+
+    model = BoletoBank
+    fk_name = "boleto"
+    extra = 0
+    exclude = ["merchant", "due_date"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Boleto)
@@ -43,6 +61,7 @@ class BoletoAdmin(admin.ModelAdmin):
     search_fields = ["schedule__number", "linha_digitavel", "payer__email"]
     date_hierarchy = "due_date"
     list_select_related = ["schedule", "merchant", "bank"]
+    inlines = [BoletoBankInline]
     actions = ["simulate_payment"]
 
     @admin.action(description=_("Simular pagamento (Banco de testes)"))

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from billing.cnab import parse_file
 from billing.models import Boleto, Remessa, TestBankTitle
+from billing.registration import testbank_pay
 from billing.remessas import remessa_generate
 from notifications.models import MerchantAlert
 from portal.timezones import business_today
@@ -181,3 +182,17 @@ def test_admin_simulate_payment_action(merchant, client):
     assert "1 pagamento simulado" in response.content.decode()
     boleto.refresh_from_db()
     assert boleto.bank.payment_status == Boleto.Payment.PAID
+
+
+def test_admin_boleto_page_shows_its_bank_state(merchant, client):
+    boleto = issue(merchant)
+    staff = MembershipFactory(merchant=merchant).user
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    testbank_pay(boleto=boleto, amount=Decimal("12.34"))
+    page = client.get(f"/admin/billing/boleto/{boleto.pk}/change/").content.decode()
+    assert "Situação no banco" in page or "situação no banco" in page
+    assert "Registrado" in page
+    assert "Pago" in page
+    assert "12,34" in page or "12.34" in page
