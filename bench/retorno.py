@@ -376,6 +376,13 @@ def main() -> None:
                 f">= {target:,}: {'met' if median >= target else 'NOT met'}" if target else "-"
             )
             print(f"| {label} | {best:,.0f} | {median:,.0f} | {verdict} |")
+        ratios = [e / p for e, p in zip(end_to_end, parse, strict=True)]
+        print(
+            f"\nend to end / bare parse, round by round (much of the machine's drift cancels out): "
+            f"{', '.join(f'{r:.3f}' for r in ratios)}; median {statistics.median(ratios):.3f}"
+            f" (the target at this run's median parse rate needs "
+            f"{TARGET_END_TO_END / statistics.median(parse):.3f})"
+        )
         best = max(range(len(end_to_end)), key=end_to_end.__getitem__)
         print("\nWhere the best end-to-end run's time went:\n")
         print("| phase | seconds |")
