@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from billing import registration
 from billing.cnab import parse_file
 from billing.models import Boleto, Remessa, TestBankTitle
-from billing.registration import testbank_pay
 from billing.remessas import remessa_generate
 from notifications.models import MerchantAlert
 from portal.timezones import business_today
@@ -190,7 +190,7 @@ def test_admin_boleto_page_shows_its_bank_state(merchant, client):
     staff.is_staff = staff.is_superuser = True
     staff.save()
     client.force_login(staff)
-    testbank_pay(boleto=boleto, amount=Decimal("12.34"))
+    registration.testbank_pay(boleto=boleto, amount=Decimal("12.34"))
     page = client.get(f"/admin/billing/boleto/{boleto.pk}/change/").content.decode()
     assert "Situação no banco" in page or "situação no banco" in page
     assert "Registrado" in page
