@@ -366,6 +366,11 @@ def _fast_path() -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "BANK_RETORNO_FAST_PATH", True)
 
 
+# The columns of _State.COLUMNS that are the boleto's own; the others are its bank row's
+# (billing.models.BoletoBank).
+_BOLETO_COLUMNS = ("id", "amount")
+
+
 class _State:
     """A boleto's bank fields while a file is applied (plain attributes: fast to touch)."""
 
@@ -410,8 +415,8 @@ class _State:
         "instruction",
         "instruction_status",
     )
-    # The same through the ORM: the bank fields live in BoletoBank (boleto.bank).
-    LOOKUPS = tuple(c if c in ("id", "amount") else f"bank__{c}" for c in COLUMNS)
+    # The same through the ORM: all but the boleto's own columns are its bank row's.
+    LOOKUPS = tuple(c if c in _BOLETO_COLUMNS else f"bank__{c}" for c in COLUMNS)
 
     def __init__(self, row) -> None:
         (
@@ -835,7 +840,7 @@ def _array_literal(values) -> str:
 class _FastIO:
     """PostgreSQL: one query per step whatever the file's size (arrays, COPY, UPDATE ... FROM)."""
 
-    _SELECT = ", ".join(f"b.{c}" if c in ("id", "amount") else f"k.{c}" for c in _State.COLUMNS)
+    _SELECT = ", ".join(f"b.{c}" if c in _BOLETO_COLUMNS else f"k.{c}" for c in _State.COLUMNS)
     _FROM = "billing_boleto b JOIN billing_boletobank k ON k.boleto_id = b.id"
 
     def load_by_nosso_numero(self, merchant_id, numbers):

@@ -89,7 +89,9 @@ def bank_q(merchant: Merchant | int) -> Q:
     return Q(bank__merchant_id=merchant if isinstance(merchant, int) else merchant.pk)
 
 
-def _bank_state_q(*, today, registration, payment, paid_month, prefix) -> Q:
+def _bank_state_q(*, prefix, today, registration, payment, paid_month) -> Q:
+    """The Boletos tab's bank-state filters as one condition, empty (falsy) when none applies,
+    on boletos (``prefix`` "bank__") or on their bank rows ("")."""
     condition = Q()
     if registration:
         condition &= Q(**{f"{prefix}registration_status": registration})
@@ -126,17 +128,15 @@ def boleto_list_filtered(
     """The Boletos tab: the merchant's issued boletos, newest first, by delivery, registration
     and payment state (PAYMENT_FILTERS), and paid in a month (``paid_month``: any day of it)."""
     queryset = boleto_list(merchant=merchant, delivery_status=delivery_status)
-    if registration or payment or paid_month is not None:
-        queryset = queryset.filter(
-            bank_q(merchant),
-            _bank_state_q(
-                today=today,
-                registration=registration,
-                payment=payment,
-                paid_month=paid_month,
-                prefix="bank__",
-            ),
-        )
+    bank_state = _bank_state_q(
+        prefix="bank__",
+        today=today,
+        registration=registration,
+        payment=payment,
+        paid_month=paid_month,
+    )
+    if bank_state:
+        queryset = queryset.filter(bank_q(merchant), bank_state)
     return queryset
 
 
@@ -153,17 +153,12 @@ def boleto_list_count(
     index-only scan, not a join of two 100,000-row sets) when only bank states filter the list;
     None otherwise (the list counts itself). The same set: every boleto has its bank row, and a
     row whose registration is not "n/a" is an issued boleto's."""
-    if delivery_status or not (registration or payment or paid_month is not None):
-        return None
-    rows = BoletoBank.objects.for_merchant(merchant).filter(
-        _bank_state_q(
-            today=today,
-            registration=registration,
-            payment=payment,
-            paid_month=paid_month,
-            prefix="",
-        )
+    bank_state = _bank_state_q(
+        prefix="", today=today, registration=registration, payment=payment, paid_month=paid_month
     )
+    if delivery_status or not bank_state:
+        return None
+    rows = BoletoBank.objects.for_merchant(merchant).filter(bank_state)
     if not registration and payment in ("open", "overdue"):
         # The only filters a skipped boleto ("n/a", open) could pass. Not said for the others:
         # the count stays an index-only scan.
